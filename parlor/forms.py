@@ -1,0 +1,102 @@
+"""Manager forms for the parlor's resources. They validate and lay out; the
+views hand the cleaned instance to a service."""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from parlor import selectors
+from parlor.models import MassageType, Masseur, Room, TimeOff, WorkingHours
+
+
+class _CrispyModelForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", _("Save")))
+
+
+class MassageTypeForm(_CrispyModelForm):
+    class Meta:
+        model = MassageType
+        fields = [
+            "code",
+            "name_uk",
+            "name_en",
+            "duration_minutes",
+            "buffer_minutes",
+            "price_uah",
+            "requires_referral",
+            "min_age",
+            "notes",
+            "is_active",
+        ]
+
+
+class RoomForm(_CrispyModelForm):
+    class Meta:
+        model = Room
+        fields = ["name", "notes", "is_active"]
+
+
+class MasseurForm(_CrispyModelForm):
+    class Meta:
+        model = Masseur
+        fields = ["user", "display_name", "qualifications", "is_active"]
+        widgets = {"qualifications": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+class WorkingHoursForm(_CrispyModelForm):
+    class Meta:
+        model = WorkingHours
+        fields = ["masseur", "weekday", "starts", "ends"]
+        widgets = {
+            "starts": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "ends": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        starts, ends = cleaned.get("starts"), cleaned.get("ends")
+        if starts and ends and ends <= starts:
+            self.add_error("ends", _("The end must be later than the start."))
+            return cleaned
+        masseur, weekday = cleaned.get("masseur"), cleaned.get("weekday")
+        if masseur and weekday is not None and starts and ends:
+            clash = selectors.working_hours_overlapping(
+                masseur=masseur, weekday=weekday, starts=starts, ends=ends, exclude_pk=self.instance.pk
+            )
+            if clash:
+                self.add_error("starts", _("Overlaps %(other)s.") % {"other": clash})
+        return cleaned
+
+
+class TimeOffForm(_CrispyModelForm):
+    class Meta:
+        model = TimeOff
+        fields = ["masseur", "starts_at", "ends_at", "reason"]
+        widgets = {
+            "starts_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "ends_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        starts_at, ends_at = cleaned.get("starts_at"), cleaned.get("ends_at")
+        if starts_at and ends_at and ends_at <= starts_at:
+            self.add_error("ends_at", _("The end must be later than the start."))
+            return cleaned
+        masseur = cleaned.get("masseur")
+        if masseur and starts_at and ends_at:
+            clash = selectors.time_off_overlapping(
+                masseur=masseur, starts_at=starts_at, ends_at=ends_at, exclude_pk=self.instance.pk
+            )
+            if clash:
+                self.add_error("starts_at", _("Overlaps other time off: %(other)s.") % {"other": clash})
+        return cleaned

@@ -1,0 +1,172 @@
+"""The parlor's own resources: massage types, masseurs, rooms, working hours
+and time off."""
+
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import RangeBoundary, RangeOperators
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from parlor.db import TsTzRange
+
+
+class MassageTypeQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class MassageType(models.Model):
+    """A service the parlor sells; the catalogue is seeded from domain.md."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name_uk = models.CharField(_("name (Ukrainian)"), max_length=120)
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("duration, minutes"), validators=[MinValueValidator(10), MaxValueValidator(180)]
+    )
+    buffer_minutes = models.PositiveSmallIntegerField(
+        _("rest after, minutes"),
+        default=15,
+        validators=[MaxValueValidator(60)],
+        help_text=_("The client rests under a blanket; the room is not free until this passes."),
+    )
+    price_uah = models.DecimalField(_("price, UAH"), max_digits=8, decimal_places=2, validators=[MinValueValidator(0)])
+    requires_referral = models.BooleanField(_("needs a doctor's referral"), default=False)
+    min_age = models.PositiveSmallIntegerField(_("minimum age, years"), default=0, validators=[MaxValueValidator(100)])
+    notes = models.TextField(_("notes"), blank=True)
+    is_active = models.BooleanField(_("offered"), default=True)
+
+    objects = MassageTypeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name_uk"]
+        verbose_name = _("massage type")
+        verbose_name_plural = _("massage types")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=10, duration_minutes__lte=180),
+                name="parlor_massagetype_duration_sane",
+            ),
+            models.CheckConstraint(condition=Q(price_uah__gte=0), name="parlor_massagetype_price_not_negative"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("parlor:resource-edit", args=["massage-types", self.pk])
+
+    @property
+    def name(self) -> str:
+        return self.name_en if (get_language() or "uk").startswith("en") else self.name_uk
+
+
+class Room(models.Model):
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    notes = models.CharField(_("notes"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("room")
+        verbose_name_plural = _("rooms")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("parlor:resource-edit", args=["rooms", self.pk])
+
+
+class Masseur(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="masseur", verbose_name=_("user")
+    )
+    display_name = models.CharField(_("name shown to clients"), max_length=120)
+    qualifications = models.ManyToManyField(
+        MassageType, related_name="masseurs", blank=True, verbose_name=_("qualified for")
+    )
+    is_active = models.BooleanField(_("works here"), default=True)
+
+    class Meta:
+        ordering = ["display_name"]
+        verbose_name = _("masseur")
+        verbose_name_plural = _("masseurs")
+
+    def __str__(self):
+        return self.display_name
+
+    def get_absolute_url(self):
+        return reverse("parlor:resource-edit", args=["masseurs", self.pk])
+
+
+class WorkingHours(models.Model):
+    """One working interval of a masseur on a weekday; a split shift is two rows."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    masseur = models.ForeignKey(
+        Masseur, on_delete=models.CASCADE, related_name="working_hours", verbose_name=_("masseur")
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    starts = models.TimeField(_("from"))
+    ends = models.TimeField(_("until"))
+
+    class Meta:
+        ordering = ["masseur", "weekday", "starts"]
+        verbose_name = _("working hours")
+        verbose_name_plural = _("working hours")
+        constraints = [
+            models.CheckConstraint(condition=Q(ends__gt=F("starts")), name="parlor_workinghours_ends_after_starts"),
+        ]
+        indexes = [
+            # Availability: "who works on weekday W" for all masseurs at once.
+            models.Index(fields=["weekday", "masseur"], name="parlor_wh_weekday_masseur"),
+        ]
+
+    def __str__(self):
+        return f"{self.masseur}: {self.get_weekday_display()} {self.starts:%H:%M}-{self.ends:%H:%M}"
+
+    def get_absolute_url(self):
+        return reverse("parlor:resource-edit", args=["working-hours", self.pk])
+
+
+class TimeOff(models.Model):
+    masseur = models.ForeignKey(Masseur, on_delete=models.CASCADE, related_name="time_off", verbose_name=_("masseur"))
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        verbose_name = _("time off")
+        verbose_name_plural = _("time off")
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="parlor_timeoff_ends_after_starts"),
+            # The guarantee behind the form's friendly overlap check; the GiST
+            # index it builds also serves availability's "time off in range".
+            ExclusionConstraint(
+                name="parlor_timeoff_no_overlap",
+                expressions=[
+                    (TsTzRange("starts_at", "ends_at", RangeBoundary()), RangeOperators.OVERLAPS),
+                    ("masseur", RangeOperators.EQUAL),
+                ],
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.masseur}: {self.starts_at:%Y-%m-%d %H:%M} - {self.ends_at:%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self):
+        return reverse("parlor:resource-edit", args=["time-off", self.pk])

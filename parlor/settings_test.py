@@ -1,0 +1,15 @@
+"""Test overrides: a fast hasher, mail kept in memory, and a Celery queue of
+this run's own so a `make run` worker on the same Redis never takes our tasks."""
+
+import os
+
+from parlor.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# setdefault: a worker subprocess inherits the variable and so the same queue.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.setdefault("PARLOR_TEST_QUEUE", f"parlor-test-{os.getpid()}")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,30 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from parlor import views
+
+parlor_patterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("manage/<slug:slug>/", views.resource_list, name="resource-list"),
+    path("manage/<slug:slug>/new/", views.resource_edit, name="resource-add"),
+    path("manage/<slug:slug>/<int:pk>/", views.resource_edit, name="resource-edit"),
+    path("manage/<slug:slug>/<int:pk>/delete/", views.resource_delete, name="resource-delete"),
+]
+
+urlpatterns = [
+    path("", include((parlor_patterns, "parlor"))),
+    path("healthz/", views.healthz, name="healthz"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The language switcher works on the login page too.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
