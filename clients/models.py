@@ -1,0 +1,102 @@
+"""Client records: who the parlor's clients are and what they agreed to."""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+ADULT_AGE = 18
+
+
+class ClientQuerySet(models.QuerySet):
+    def active(self):
+        """Clients not merged into another record."""
+        return self.filter(merged_into__isnull=True)
+
+
+class Client(models.Model):
+    class Sex(models.TextChoices):
+        FEMALE = "female", _("female")
+        MALE = "male", _("male")
+
+    class Language(models.TextChoices):
+        UKRAINIAN = "uk", _("Ukrainian")
+        ENGLISH = "en", _("English")
+
+    class Pressure(models.TextChoices):
+        LIGHT = "light", _("light")
+        MEDIUM = "medium", _("medium")
+        DEEP = "deep", _("deep")
+
+    full_name = models.CharField(_("full name"), max_length=200)
+    phone = PhoneNumberField(_("phone"), blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    birth_date = models.DateField(_("date of birth"))
+    sex = models.CharField(_("sex"), max_length=6, choices=Sex.choices)
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.UKRAINIAN)
+    preferred_pressure = models.CharField(_("preferred pressure"), max_length=6, choices=Pressure.choices, blank=True)
+    # Lower-case names of oils, creams or aromas; a session log may not list any of them.
+    allergens = ArrayField(models.CharField(max_length=60), verbose_name=_("allergens"), default=list, blank=True)
+    data_consent_at = models.DateTimeField(_("consented to data processing at"))
+    reminder_consent = models.BooleanField(_("agrees to email reminders"), default=False)
+    guardian_name = models.CharField(_("guardian's name"), max_length=200, blank=True)
+    guardian_phone = PhoneNumberField(_("guardian's phone"), blank=True)
+    guardian_consent_at = models.DateTimeField(_("guardian consented at"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    # Lower-cased name, transliteration, phone digits and email, kept by the
+    # services so that one trigram index serves search in either script.
+    search_text = models.TextField(editable=False, default="")
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_from", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["full_name"]
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        constraints = [
+            # The duplicate guard's guarantee: one live record per phone and per email.
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=~Q(phone="") & Q(merged_into__isnull=True),
+                name="clients_client_phone_unique",
+            ),
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~Q(email="") & Q(merged_into__isnull=True),
+                name="clients_client_email_unique",
+            ),
+        ]
+        indexes = [
+            # Client search: `search_text %> query` and ILIKE '%query%'.
+            GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="clients_client_search_trgm"),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    def get_absolute_url(self):
+        return reverse("clients:client-detail", args=[self.pk])
+
+    def age_on(self, day: datetime.date) -> int:
+        years = day.year - self.birth_date.year
+        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
+            years -= 1
+        return years
+
+    def is_minor_on(self, day: datetime.date) -> bool:
+        return self.age_on(day) < ADULT_AGE
