@@ -1,5 +1,3 @@
-from importlib import import_module
-
 import pytest
 from django.apps import apps as global_apps
 from django.test import Client
@@ -54,16 +52,27 @@ def _english_by_default(settings):
     settings.LANGUAGE_CODE = "en"
 
 
-# The data migrations that seed catalogues and roles. A transactional test
-# (browser, real worker) ends with a flush that empties every table, so those
-# tests ask for `seeded_db`, which runs these again; each one is idempotent.
-DATA_MIGRATIONS = [
-    ("parlor.migrations.0003_seed_massage_types", "seed"),
-    ("parlor.migrations.0004_roles", "create_roles"),
-]
+# A transactional test (browser, real worker) ends with a flush that empties
+# every table, including what the data migrations seeded (catalogues, roles).
+# Those tests ask for `seeded_db`, which runs every RunPython of every
+# migration again, in migration order; so each data migration must be
+# idempotent and must work with the live app registry too.
+OUR_APPS = {"parlor", "clients", "screening", "treatments"}
 
 
 @pytest.fixture
 def seeded_db(transactional_db):
-    for module, function in DATA_MIGRATIONS:
-        getattr(import_module(module), function)(global_apps, None)
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.operations import RunPython
+
+    loader = MigrationLoader(connection)
+    done = set()
+    for leaf in loader.graph.leaf_nodes():
+        for key in loader.graph.forwards_plan(leaf):
+            if key in done or key[0] not in OUR_APPS:
+                continue
+            done.add(key)
+            for operation in loader.graph.nodes[key].operations:
+                if isinstance(operation, RunPython):
+                    operation.code(global_apps, None)
