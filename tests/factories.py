@@ -6,6 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from clients.models import Client
 from parlor import roles
 from parlor.models import MassageType, Masseur, Room, TimeOff, WorkingHours
 
@@ -79,3 +80,17 @@ class TimeOffFactory(factory.django.DjangoModelFactory):
     masseur = factory.SubFactory(MasseurFactory)
     starts_at = factory.LazyFunction(lambda: datetime.datetime(2026, 12, 1, 9, 0, tzinfo=datetime.UTC))
     ends_at = factory.LazyFunction(lambda: datetime.datetime(2026, 12, 2, 9, 0, tzinfo=datetime.UTC))
+
+
+class ClientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Client
+
+    full_name = factory.Sequence(lambda n: f"Оксана Клієнтка {n}")
+    phone = factory.Sequence(lambda n: f"+38067{n:07d}")
+    email = factory.Sequence(lambda n: f"client{n}@example.com")
+    birth_date = datetime.date(1985, 5, 17)
+    sex = Client.Sex.FEMALE
+    language = Client.Language.UKRAINIAN
+    data_consent_at = factory.LazyFunction(lambda: datetime.datetime(2026, 1, 10, 10, 0, tzinfo=datetime.UTC))
+    reminder_consent = True
