@@ -136,6 +136,12 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Parlor <noreply@parlor.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# A new course starts only on a screening of the last N days (domain.md).
+SCREENING_VALID_DAYS = env_int("SCREENING_VALID_DAYS", 90)
+# Clearance scans up to 10 MB; bigger requests are refused before they reach a view.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 # The parlor's own contact details, shown in the footer and in every email.
 PARLOR_NAME = env_str("PARLOR_NAME", "Parlor")
 PARLOR_ADDRESS = env_str("PARLOR_ADDRESS", "Kyiv, Pechersk district")

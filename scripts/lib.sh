@@ -1,0 +1,52 @@
+# Shared by run.sh, test.sh and with-services.sh; sourced, not run.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+cd "$ROOT" || exit 1
+# shellcheck disable=SC2034  # used by the scripts that source this file
+PY="$ROOT/.venv/bin/python"
+
+# Processes started from here (honcho's, celery's) find the venv's tools
+# without the Procfile naming .venv.
+export VIRTUAL_ENV="$ROOT/.venv"
+export PATH="$VIRTUAL_ENV/bin:$PATH"
+
+# The settings read only the environment. A .env file is the usual place for
+# local overrides, and services.sh must see a DATABASE_URL/REDIS_URL set
+# there, or it would start local servers the app then doesn't use.
+# Read as docker compose reads it (KEY=value, optional quotes, no shell
+# expansion: `DEFAULT_FROM_EMAIL=Parlor <x@y>` must not be a redirection);
+# a variable already in the environment wins, as with compose.
+load_dotenv() {
+    [ -f .env ] || return 0
+    local line key value
+    while IFS= read -r line || [ -n "$line" ]; do
+        line="${line%$'\r'}"
+        [[ "$line" =~ ^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]] || continue
+        key="${BASH_REMATCH[2]}"
+        value="${BASH_REMATCH[3]}"
+        if [[ "$value" =~ ^\"(.*)\"$ ]] || [[ "$value" =~ ^\'(.*)\'$ ]]; then
+            value="${BASH_REMATCH[1]}"
+        fi
+        [ -n "${!key+set}" ] || export "$key=$value"
+    done <.env
+}
+
+# Starts the services and exports their URLs. STARTED_HERE lists the local
+# ones that were not already running, so stop_started leaves alone those
+# another `make run` or the user started.
+STARTED_HERE=()
+start_services() {
+    local s
+    for s in postgres redis; do
+        scripts/services.sh running "$s" || STARTED_HERE+=("$s")
+    done
+    scripts/services.sh start
+    eval "$(scripts/services.sh env)"
+}
+
+stop_started() {
+    if [ "${#STARTED_HERE[@]}" -gt 0 ]; then
+        scripts/services.sh stop "${STARTED_HERE[@]}"
+    fi
+}
