@@ -1,18 +1,46 @@
 """Client records: who the parlor's clients are and what they agreed to."""
 
 import datetime
+import zoneinfo
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 ADULT_AGE = 18
+# Older birth dates are typing mistakes (a year of 1092 for 1992), not clients.
+MAX_AGE = 120
+# Ages count on the parlor's calendar, whatever zone a request runs in.
+PARLOR_TZ = zoneinfo.ZoneInfo("Europe/Kyiv")
+
+# The aroma and oil allergies the parlor meets most (domain.md); stored under
+# these lower-case English names so that session logs can compare products.
+COMMON_ALLERGENS = {
+    "sandalwood": _("sandalwood"),
+    "jasmine": _("jasmine"),
+    "orange": _("orange"),
+    "rose": _("rose"),
+    "patchouli": _("patchouli"),
+    "palmarosa": _("palmarosa"),
+}
+
+
+def parlor_today() -> datetime.date:
+    return datetime.datetime.now(tz=PARLOR_TZ).date()
+
+
+def years_before(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year - years, day=28)
 
 
 class ClientQuerySet(models.QuerySet):
@@ -81,7 +109,10 @@ class Client(models.Model):
                 name="clients_client_email_unique",
             ),
         ]
+        permissions = [("merge_client", _("Can merge duplicate client records"))]
         indexes = [
+            # Client list without a query: the 50 most recently updated live clients.
+            models.Index(F("updated_at").desc(), name="clients_client_recent", condition=Q(merged_into__isnull=True)),
             # Client search: `search_text %> query` and ILIKE '%query%'.
             GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="clients_client_search_trgm"),
         ]
@@ -100,3 +131,36 @@ class Client(models.Model):
 
     def is_minor_on(self, day: datetime.date) -> bool:
         return self.age_on(day) < ADULT_AGE
+
+    @property
+    def age(self) -> int:
+        """Full years today in Kyiv."""
+        return self.age_on(parlor_today())
+
+    @property
+    def is_minor(self) -> bool:
+        return self.is_minor_on(parlor_today())
+
+    def clean(self):
+        """Rules on the client's own fields; services and forms both run them via full_clean()."""
+        if self.birth_date is None:
+            return
+        today = parlor_today()
+        errors = {}
+        if self.birth_date > today:
+            errors["birth_date"] = _("The date of birth cannot be in the future.")
+        elif self.birth_date < years_before(today, MAX_AGE):
+            errors["birth_date"] = _("The date of birth is more than %(years)s years ago; please check the year.") % {
+                "years": MAX_AGE
+            }
+        elif self.is_minor_on(today):
+            if not self.guardian_name.strip():
+                errors["guardian_name"] = _("A client under %(age)s needs a guardian: enter the guardian's name.") % {
+                    "age": ADULT_AGE
+                }
+            if not self.guardian_phone:
+                errors["guardian_phone"] = _("A client under %(age)s needs a guardian: enter the guardian's phone.") % {
+                    "age": ADULT_AGE
+                }
+        if errors:
+            raise ValidationError(errors)

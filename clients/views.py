@@ -1,0 +1,124 @@
+"""Client pages: list and search, create, edit, detail with other apps' panels, merge."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from clients import panels, selectors, services
+from clients.forms import ClientCreateForm, ClientForm, ClientMergeForm
+from clients.models import Client
+
+
+def _require(request, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def _client_or_404(pk: int) -> Client:
+    try:
+        return selectors.client_get(pk)
+    except Client.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def client_list(request):
+    _require(request, "clients.view_client")
+    query = request.GET.get("q", "").strip()
+    return render(
+        request,
+        "clients/client_list.html",
+        {
+            "query": query,
+            "clients": selectors.client_search(query),
+            "can_add": request.user.has_perm("clients.add_client"),
+        },
+    )
+
+
+def client_create(request):
+    _require(request, "clients.add_client")
+    form = ClientCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = services.client_create(**form.cleaned_data, created_by=request.user)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Client %(name)s registered.") % {"name": client.full_name})
+            return redirect(client)
+    return render(request, "clients/client_create.html", {"form": form})
+
+
+def client_edit(request, pk):
+    _require(request, "clients.change_client")
+    client = _client_or_404(pk)
+    if client.merged_into_id:
+        messages.error(request, _("This record was merged into another one; edit that one instead."))
+        return redirect(client)
+    form = ClientForm(request.POST or None, instance=client)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.client_update(client=client, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(client)
+    return render(request, "clients/client_edit.html", {"form": form, "client": client})
+
+
+def client_detail(request, pk):
+    _require(request, "clients.view_client")
+    client = _client_or_404(pk)
+    return render(
+        request,
+        "clients/client_detail.html",
+        {
+            "client": client,
+            "merged_from": selectors.client_merged_from(client),
+            "panels": panels.render_panels(request, client),
+            "can_change": request.user.has_perm("clients.change_client") and not client.merged_into_id,
+            "can_merge": request.user.has_perm("clients.merge_client") and not client.merged_into_id,
+        },
+    )
+
+
+def client_merge(request, pk):
+    """Fold this record (the duplicate) into another one that is kept; the page
+    finds the other record by search or number, shows both, and a POST merges."""
+    _require(request, "clients.merge_client")
+    source = _client_or_404(pk)
+    if source.merged_into_id:
+        messages.error(request, _("This record is already merged."))
+        return redirect(source)
+    query = request.GET.get("q", "").strip()
+    candidates = [c for c in selectors.client_search(query, limit=20) if c.pk != source.pk] if query else []
+    data = request.POST if request.method == "POST" else (request.GET if "into" in request.GET else None)
+    form = ClientMergeForm(data, source=source)
+    target = form.cleaned_data["into"] if form.is_bound and form.is_valid() else None
+    if request.method == "POST" and target is not None:
+        try:
+            services.client_merge(source=source, target=target, merged_by=request.user)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+            target = None
+        else:
+            messages.success(
+                request, _("%(source)s was merged into %(target)s.") % {"source": source, "target": target}
+            )
+            return redirect(target)
+    return render(
+        request,
+        "clients/client_merge.html",
+        {"source": source, "target": target, "form": form, "query": query, "candidates": candidates},
+    )
