@@ -1,3 +1,5 @@
+import importlib.util
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -6,3 +8,12 @@ class ScreeningConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "screening"
     verbose_name = _("Screening")
+
+    def ready(self):
+        # clients.panels comes with the client pages; until then there is nothing to join.
+        if importlib.util.find_spec("clients.panels") is None:
+            return
+        from clients import panels
+        from screening.panels import client_panel
+
+        panels.register(client_panel)

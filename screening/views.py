@@ -1,0 +1,177 @@
+"""Pages of the screening app. Every page that shows health details asks
+screening.access.can_view_health_record; the others check a model permission."""
+
+import mimetypes
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from clients.models import Client
+from screening import diff, selectors, services
+from screening.access import can_view_health_record
+from screening.forms import ClearanceForm, ContraindicationForm, ScreeningForm
+from screening.models import Clearance, Contraindication, Screening
+
+
+def _require(request, permission: str) -> None:
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+
+
+def _require_health(request, client) -> None:
+    if not can_view_health_record(request.user, client):
+        raise PermissionDenied
+
+
+def client_url(client) -> str:
+    """The client's page; the clearance list until the clients app has one."""
+    try:
+        return client.get_absolute_url()
+    except NoReverseMatch:
+        return reverse("screening:clearance-list", args=[client.pk])
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def screening_create(request, client_pk):
+    _require(request, "screening.add_screening")
+    client = get_object_or_404(Client, pk=client_pk)
+    form = ScreeningForm(request.POST or None, catalogue=selectors.questionnaire())
+    if request.method == "POST" and form.is_valid():
+        try:
+            screening = services.screening_record(
+                client=client,
+                answers=form.answers(),
+                findings=form.findings(),
+                taken_by=request.user,
+                source=Screening.Source.STAFF,
+                submission_key=form.cleaned_data["submission_key"],
+                notes=form.cleaned_data["notes"],
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("The screening is recorded."))
+            if can_view_health_record(request.user, client):
+                return redirect(screening)
+            return redirect(client_url(client))
+    context = {"client": client, "form": form, "local_areas": selectors.local_areas(), "client_url": client_url(client)}
+    return render(request, "screening/screening_create.html", context)
+
+
+@never_cache
+def screening_list(request, client_pk):
+    client = get_object_or_404(Client, pk=client_pk)
+    _require_health(request, client)
+    context = {
+        "client": client,
+        "screenings": selectors.screenings_of(client=client),
+        "client_url": client_url(client),
+        "can_add": request.user.has_perm("screening.add_screening"),
+    }
+    return render(request, "screening/screening_list.html", context)
+
+
+@never_cache
+def screening_detail(request, pk):
+    screening = selectors.screening_detail(pk=pk)
+    if screening is None:
+        raise Http404
+    _require_health(request, screening.client)
+    previous = selectors.screening_before(screening=screening)
+    changes = diff.compare(previous, screening)
+    removed = {f.code for f in changes.removed}
+    context = {
+        "client": screening.client,
+        "screening": screening,
+        "previous": previous,
+        "diff": changes,
+        "added": changes.added_codes,
+        "changed": changes.changed_codes,
+        "removed": removed,
+        "client_url": client_url(screening.client),
+    }
+    return render(request, "screening/screening_detail.html", context)
+
+
+def clearance_create(request, client_pk):
+    _require(request, "screening.add_clearance")
+    client = get_object_or_404(Client, pk=client_pk)
+    form = ClearanceForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.clearance_add(client=client, created_by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("The clearance is added."))
+            return redirect("screening:clearance-list", client_pk=client.pk)
+    return render(request, "screening/clearance_create.html", {"client": client, "form": form})
+
+
+@never_cache
+def clearance_list(request, client_pk):
+    _require(request, "screening.view_clearance")
+    client = get_object_or_404(Client, pk=client_pk)
+    today = timezone.localdate()
+    clearances = selectors.clearances_of(client=client)
+    context = {
+        "client": client,
+        "rows": [(c, c.is_valid_on(today)) for c in clearances],
+        "can_view_health": can_view_health_record(request.user, client),
+        "can_add": request.user.has_perm("screening.add_clearance"),
+        "client_url": client_url(client),
+    }
+    return render(request, "screening/clearance_list.html", context)
+
+
+@never_cache
+def clearance_scan(request, pk):
+    """The scan through a permission check: media files are never served publicly."""
+    clearance = get_object_or_404(Clearance.objects.select_related("client"), pk=pk)
+    _require_health(request, clearance.client)
+    if not clearance.scan:
+        raise Http404
+    try:
+        handle = clearance.scan.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    content_type = mimetypes.guess_type(clearance.scan.name)[0] or "application/octet-stream"
+    return FileResponse(handle, content_type=content_type, filename=clearance.scan.name.rsplit("/", 1)[-1])
+
+
+def contraindication_list(request):
+    _require(request, "screening.view_contraindication")
+    context = {
+        "entries": Contraindication.objects.all(),
+        "can_change": request.user.has_perm("screening.change_contraindication"),
+        "can_add": request.user.has_perm("screening.add_contraindication"),
+    }
+    return render(request, "screening/contraindication_list.html", context)
+
+
+def contraindication_edit(request, pk=None):
+    _require(request, "screening.change_contraindication" if pk else "screening.add_contraindication")
+    instance = get_object_or_404(Contraindication, pk=pk) if pk else Contraindication()
+    form = ContraindicationForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contraindication_save(instance=form.save(commit=False))
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("screening:contraindication-list")
+    return render(request, "screening/contraindication_form.html", {"form": form, "instance": instance})
