@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include((parlor_patterns, "parlor"))),
     path("clients/", include("clients.urls")),
     path("screening/", include("screening.urls")),
+    path("sessions/", include("sessions.urls")),
     path("healthz/", views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -11,17 +11,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from parlor import dashboard as dashboard_panels
 from parlor import selectors, services
 from parlor.resources import RESOURCES
 
 
 def dashboard(request):
     today = timezone.localdate()
-    return render(
-        request,
-        "parlor/dashboard.html",
-        {"today": today, "working_today": selectors.masseurs_working_on(today)},
-    )
+    context = {
+        "today": today,
+        "working_today": selectors.masseurs_working_on(today),
+        "panels": dashboard_panels.render_panels(request, today),
+    }
+    return render(request, "parlor/dashboard.html", context)
 
 
 @login_not_required
