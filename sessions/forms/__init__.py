@@ -1,0 +1,1 @@
+"""Forms of the sessions app, one module per area (booking, masseur)."""
