@@ -1,10 +1,47 @@
 """Who may see a client's health record: findings, answers, screening history,
 diffs and clearance scans. Every view and the client panel ask here, so the
-rule can narrow in one place (sessions will limit a masseur to own clients)."""
+rule lives in one place.
+
+- The manager (screening.view_all_health_records) sees every client's record.
+- A masseur (screening.view_health_record alone) sees the record of a client
+  booked with them at least once, past or future, in any status but
+  cancelled. A no-show counts: the booking stood until its hour, the masseur
+  reviewed the history to prepare for it, and it is the same relation as a
+  completed session (the client is usually booked again). A cancelled one
+  was withdrawn before it took place and gives the masseur nothing to
+  prepare for. An appointment moved to another masseur moves the access
+  with it (appointment_move changes the masseur in place).
+- Anyone else, including a user with view_health_record but no masseur
+  profile, sees the verdict at most, never the details.
+
+screening must not import sessions at import time (sessions depends on
+screening), so the appointment model is looked up when the rule runs."""
+
+from django.apps import apps
 
 HEALTH_RECORD_PERMISSION = "screening.view_health_record"
+ALL_HEALTH_RECORDS_PERMISSION = "screening.view_all_health_records"
 
 
 def can_view_health_record(user, client) -> bool:
-    """True when the user may see this client's health details, not just the verdict's status."""
-    return bool(user and user.is_authenticated and user.has_perm(HEALTH_RECORD_PERMISSION))
+    """True when the user may see this client's health details, not just the verdict's status.
+
+    At most one query beyond the user's (cached) permissions."""
+    if not (user and user.is_authenticated):
+        return False
+    # The wider permission alone is enough: a manager who grants it in the admin means it.
+    if user.has_perm(ALL_HEALTH_RECORDS_PERMISSION):
+        return True
+    return user.has_perm(HEALTH_RECORD_PERMISSION) and is_booked_with(user, client)
+
+
+def is_booked_with(user, client) -> bool:
+    """True when the client has an appointment, not cancelled, with the masseur who is this user.
+
+    One query; a user without a masseur profile matches no appointment."""
+    appointment = apps.get_model("treatments", "Appointment")
+    return (
+        appointment.objects.filter(client=client, masseur__user_id=user.pk)
+        .exclude(status=appointment.Status.CANCELLED)
+        .exists()
+    )

@@ -117,7 +117,11 @@ class Screening(AppendOnlyModel):
         ordering = ["-taken_at", "-pk"]
         verbose_name = _("screening")
         verbose_name_plural = _("screenings")
-        permissions = [("view_health_record", _("Can see clients' health records"))]
+        permissions = [
+            # Masseurs: only their own clients' records (screening.access); managers: every client's.
+            ("view_health_record", _("Can see clients' health records")),
+            ("view_all_health_records", _("Can see every client's health record")),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["submission_key"], name="screening_screening_submission_key_unique"),
         ]

@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from screening import services
 from screening.models import Clearance, Contraindication
-from tests.factories import ClientFactory
+from tests.factories import ClientFactory, MasseurFactory
+from tests.sessions.factories import AppointmentFactory
 
 KYIV = timezone.get_fixed_timezone(120)
 
@@ -42,6 +43,25 @@ def record(catalogue):
 @pytest.fixture
 def client_record(db):
     return ClientFactory(full_name="Марія Тестова")
+
+
+@pytest.fixture
+def masseur_profile(masseur_user):
+    """masseur_user's parlor.Masseur: a masseur sees the health records of the clients booked with them."""
+    return MasseurFactory(user=masseur_user, display_name="Андрій Масажист")
+
+
+def book(client, masseur, status="booked", starts_at=None):
+    """An appointment of the client with the masseur, straight to the table; distinct times keep
+    several of one client clear of the no-overlap constraints."""
+    values = {"starts_at": starts_at} if starts_at else {}
+    return AppointmentFactory(client=client, masseur=masseur, status=status, **values)
+
+
+@pytest.fixture
+def booked(masseur_profile, client_record):
+    """client_record has an appointment with masseur_user, so the masseur may see the record."""
+    return book(client_record, masseur_profile)
 
 
 def make_clearance(client, **overrides) -> Clearance:

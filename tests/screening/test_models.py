@@ -156,6 +156,12 @@ def test_health_record_permission_by_role(role, expected):
     assert ("screening.view_health_record" in _perms(role)) is expected
 
 
+@pytest.mark.parametrize(("role", "expected"), [("Manager", True), ("Masseur", False), ("Receptionist", False)])
+def test_every_health_record_permission_only_for_the_manager(role, expected):
+    # Masseurs see only their own clients' records (screening.access).
+    assert ("screening.view_all_health_records" in _perms(role)) is expected
+
+
 def test_receptionist_may_add_screenings_and_clearances_and_list_clearances():
     perms = _perms("Receptionist")
     assert {"screening.add_screening", "screening.add_clearance", "screening.view_clearance"} <= perms
@@ -173,3 +179,5 @@ def test_only_the_manager_edits_the_catalogue():
 def test_data_migrations_reseed_after_a_flush(seeded_db):
     assert Contraindication.objects.count() == 29
     assert "screening.view_health_record" in _perms("Masseur")
+    assert "screening.view_all_health_records" in _perms("Manager")
+    assert "screening.view_all_health_records" not in _perms("Masseur")

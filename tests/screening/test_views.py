@@ -87,7 +87,7 @@ def test_receptionist_records_a_screening_and_returns_to_the_client(reception_cl
     }
 
 
-def test_masseur_lands_on_the_screening_after_recording(masseur_client, client_record):
+def test_masseur_lands_on_the_screening_after_recording(masseur_client, client_record, booked):
     response = masseur_client.post(create_url(client_record), answers())
     assert response.url == Screening.objects.get().get_absolute_url()
 
@@ -139,7 +139,7 @@ def test_screening_create_needs_the_add_permission(client, client_record):
 # --- History and detail ------------------------------------------------------------
 
 
-def test_masseur_sees_the_history_with_findings(masseur_client, record, client_record):
+def test_masseur_sees_the_history_with_findings(masseur_client, record, client_record, booked):
     record(client_record, "kidney-disease", taken_at=datetime.datetime(2026, 10, 1, 9, tzinfo=UTC))
     record(client_record, taken_at=datetime.datetime(2026, 11, 1, 9, tzinfo=UTC))
     response = masseur_client.get(reverse("screening:screening-list", args=[client_record.pk]))
@@ -148,7 +148,7 @@ def test_masseur_sees_the_history_with_findings(masseur_client, record, client_r
     assert "Kidney disease" in response.content.decode()
 
 
-def test_screening_detail_highlights_what_changed(masseur_client, record, client_record):
+def test_screening_detail_highlights_what_changed(masseur_client, record, client_record, booked):
     record(
         client_record,
         "kidney-disease",
@@ -177,7 +177,7 @@ def test_screening_detail_highlights_what_changed(masseur_client, record, client
     assert "worse than before" in page
 
 
-def test_first_screening_detail_says_so(masseur_client, record, client_record):
+def test_first_screening_detail_says_so(masseur_client, record, client_record, booked):
     screening = record(client_record, "kidney-disease")
     page = masseur_client.get(screening.get_absolute_url()).content.decode()
     assert "This is the client's first screening." in page
@@ -189,7 +189,7 @@ def test_unknown_screening_is_404(masseur_client):
 
 @pytest.mark.parametrize("count", [2, 30])
 def test_history_page_queries_do_not_grow_with_screenings(
-    masseur_client, record, client_record, count, django_assert_max_num_queries
+    masseur_client, record, client_record, booked, count, django_assert_max_num_queries
 ):
     for day in range(count):
         record(
@@ -235,7 +235,7 @@ def test_receptionist_is_refused_health_pages_by_direct_url(reception_client, se
 
 
 @pytest.mark.parametrize("fixture", ["masseur_client", "manager_client"])
-def test_masseur_and_manager_reach_health_pages(request, fixture, sensitive, client_record):
+def test_masseur_and_manager_reach_health_pages(request, fixture, sensitive, client_record, booked):
     http = request.getfixturevalue(fixture)
     screening, clearance = sensitive
     assert http.get(reverse("screening:screening-list", args=[client_record.pk])).status_code == 200
@@ -256,18 +256,18 @@ def test_receptionist_sees_clearance_metadata_but_no_scan_nor_notes(reception_cl
     assert reverse("screening:clearance-scan", args=[sensitive[1].pk]) not in page
 
 
-def test_masseur_sees_the_scan_link_and_notes(masseur_client, sensitive, client_record):
+def test_masseur_sees_the_scan_link_and_notes(masseur_client, sensitive, client_record, booked):
     page = masseur_client.get(reverse("screening:clearance-list", args=[client_record.pk])).content.decode()
     assert reverse("screening:clearance-scan", args=[sensitive[1].pk]) in page
     assert "scoliosis grade two" in page
 
 
-def test_scan_is_never_a_public_media_url(masseur_client, sensitive, client_record):
+def test_scan_is_never_a_public_media_url(masseur_client, sensitive, client_record, booked):
     page = masseur_client.get(reverse("screening:clearance-list", args=[client_record.pk])).content.decode()
     assert "/media/" not in page
 
 
-def test_clearance_without_scan_has_no_download(masseur_client, client_record):
+def test_clearance_without_scan_has_no_download(masseur_client, client_record, booked):
     clearance = make_clearance(client_record, covers_massage_type=MassageType.objects.get(code="lumbar"))
     assert masseur_client.get(reverse("screening:clearance-scan", args=[clearance.pk])).status_code == 404
 
@@ -303,7 +303,7 @@ def test_receptionist_panel_shows_the_verdict_with_its_adaptation_and_no_health_
 
 
 @pytest.mark.parametrize("who", ["masseur_user", "manager"])
-def test_masseur_and_manager_panel_shows_the_details(request, who, sensitive, client_record):
+def test_masseur_and_manager_panel_shows_the_details(request, who, sensitive, client_record, booked):
     html = _panel_html(request.getfixturevalue(who), client_record)
     assert 'data-status="adapted"' in html
     for word in HEALTH_WORDS[:1] + ["from the neck down"]:
@@ -328,7 +328,7 @@ def test_panel_is_hidden_from_a_user_without_screening_permissions(client_record
 
 @pytest.mark.parametrize("count", [1, 25])
 def test_panel_queries_do_not_grow_with_screenings(
-    masseur_user, record, client_record, count, django_assert_max_num_queries
+    masseur_user, record, client_record, booked, count, django_assert_max_num_queries
 ):
     for day in range(count):
         record(
@@ -337,7 +337,8 @@ def test_panel_queries_do_not_grow_with_screenings(
             taken_at=datetime.datetime(2026, 1, 1, tzinfo=UTC) + datetime.timedelta(days=day),
         )
         make_clearance(client_record, covers_massage_type=MassageType.objects.get(code="lumbar"))
-    with django_assert_max_num_queries(9):
+    # Two for permissions, one for "is this client booked with this masseur", then the panel's own.
+    with django_assert_max_num_queries(10):
         html = _panel_html(masseur_user, client_record)
     assert html.count('data-testid="screening-history"') == 1
 
@@ -348,7 +349,7 @@ def test_panel_is_registered_with_the_client_page():
     assert client_panel in panels.registered()
 
 
-def test_can_view_health_record_by_role(receptionist, masseur_user, manager, client_record):
+def test_can_view_health_record_by_role(receptionist, masseur_user, manager, client_record, booked):
     from screening.access import can_view_health_record
 
     assert [can_view_health_record(u, client_record) for u in (receptionist, masseur_user, manager)] == [
@@ -487,7 +488,7 @@ def test_navigation_links_the_catalogue_for_those_who_may_see_it(manager_client,
     assert url not in reception_client.get("/").content.decode()
 
 
-def test_pages_render_in_ukrainian(masseur_client, record, client_record, settings):
+def test_pages_render_in_ukrainian(masseur_client, record, client_record, booked, settings):
     from django.utils import translation
 
     screening = record(client_record, "kidney-disease")
@@ -507,7 +508,7 @@ def test_other_client_keys_do_not_collide(reception_client, client_record):
     ]
 
 
-def test_client_page_shows_the_panel_by_role(reception_client, masseur_client, sensitive, client_record):
+def test_client_page_shows_the_panel_by_role(reception_client, masseur_client, sensitive, client_record, booked):
     reception_page = reception_client.get(client_record.get_absolute_url()).content.decode()
     masseur_page = masseur_client.get(client_record.get_absolute_url()).content.decode()
     assert 'data-testid="screening-panel"' in reception_page
