@@ -4,7 +4,13 @@ from django.utils.module_loading import import_string
 from parlor.demo import DEMO_PASSWORD, STAFF
 
 # Each app's demo seeder, in dependency order; later apps build on earlier ones.
-SEEDERS = ["parlor.demo.seed", "clients.demo.seed", "screening.demo.seed"]
+SEEDERS = [
+    "parlor.demo.seed",
+    "clients.demo.seed",
+    "screening.demo.seed",
+    "sessions.demo.seed",
+    "sessions.demo_logs.seed",
+]
 
 
 class Command(BaseCommand):
