@@ -162,6 +162,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     # Proves beat and the worker are alive; later issues add the reminder scan.
     "heartbeat": {"task": "parlor.heartbeat", "schedule": 60.0},
+    # The scans find in the database whatever is due and not done, so a worker
+    # or beat that was down catches up within one period when it comes back.
+    "reminders-dispatch": {"task": "sessions.dispatch_reminders", "schedule": 60.0},
+    "flags-scan": {"task": "sessions.scan_flags", "schedule": 300.0},
 }
 
 # Production hardening; `manage.py check --deploy` reports nothing with DEBUG=false.
