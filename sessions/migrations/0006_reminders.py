@@ -7,51 +7,156 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0003_roles'),
-        ('treatments', '0005_masseur_side_roles'),
+        ("clients", "0003_roles"),
+        ("treatments", "0005_masseur_side_roles"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReminderPolicy',
+            name="ReminderPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('appointment_offset_hours', models.PositiveSmallIntegerField(default=24, help_text='24 sends it the day before at the same local time.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(168)], verbose_name='appointment reminder, hours before')),
-                ('cancel_cutoff_hours', models.PositiveSmallIntegerField(default=12, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(168)], verbose_name='clients may cancel by link until, hours before')),
-                ('fresh_screening_days_ahead', models.PositiveSmallIntegerField(default=3, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(30)], verbose_name='ask for a fresh screening, days before')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "appointment_offset_hours",
+                    models.PositiveSmallIntegerField(
+                        default=24,
+                        help_text="24 sends it the day before at the same local time.",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(168),
+                        ],
+                        verbose_name="appointment reminder, hours before",
+                    ),
+                ),
+                (
+                    "cancel_cutoff_hours",
+                    models.PositiveSmallIntegerField(
+                        default=12,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(168),
+                        ],
+                        verbose_name="clients may cancel by link until, hours before",
+                    ),
+                ),
+                (
+                    "fresh_screening_days_ahead",
+                    models.PositiveSmallIntegerField(
+                        default=3,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(30),
+                        ],
+                        verbose_name="ask for a fresh screening, days before",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'reminder settings',
-                'verbose_name_plural': 'reminder settings',
-                'constraints': [models.CheckConstraint(condition=models.Q(('pk', 1)), name='treatments_reminderpolicy_single_row')],
+                "verbose_name": "reminder settings",
+                "verbose_name_plural": "reminder settings",
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("pk", 1)), name="treatments_reminderpolicy_single_row")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Reminder',
+            name="Reminder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('course_booked', 'course booked'), ('appointment', 'appointment reminder'), ('moved', 'appointment moved'), ('cancelled', 'appointment cancelled'), ('course_ending', 'course ending'), ('fresh_screening', 'fresh screening needed')], max_length=20, verbose_name='kind')),
-                ('key', models.CharField(max_length=200, verbose_name='key')),
-                ('due_at', models.DateTimeField(verbose_name='due at')),
-                ('state', models.CharField(choices=[('due', 'due'), ('sending', 'sending'), ('sent', 'sent'), ('failed', 'failed'), ('skipped', 'skipped'), ('void', 'void')], default='due', max_length=10, verbose_name='state')),
-                ('claimed_at', models.DateTimeField(blank=True, null=True, verbose_name='claimed at')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
-                ('retry_at', models.DateTimeField(blank=True, null=True, verbose_name='retry at')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent at')),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at')),
-                ('appointment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='reminders', to='treatments.appointment', verbose_name='appointment')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reminders', to='clients.client', verbose_name='client')),
-                ('course', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='reminders', to='treatments.course', verbose_name='course')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("course_booked", "course booked"),
+                            ("appointment", "appointment reminder"),
+                            ("moved", "appointment moved"),
+                            ("cancelled", "appointment cancelled"),
+                            ("course_ending", "course ending"),
+                            ("fresh_screening", "fresh screening needed"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("key", models.CharField(max_length=200, verbose_name="key")),
+                ("due_at", models.DateTimeField(verbose_name="due at")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("due", "due"),
+                            ("sending", "sending"),
+                            ("sent", "sent"),
+                            ("failed", "failed"),
+                            ("skipped", "skipped"),
+                            ("void", "void"),
+                        ],
+                        default="due",
+                        max_length=10,
+                        verbose_name="state",
+                    ),
+                ),
+                ("claimed_at", models.DateTimeField(blank=True, null=True, verbose_name="claimed at")),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="attempts")),
+                ("retry_at", models.DateTimeField(blank=True, null=True, verbose_name="retry at")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent at")),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="created at")),
+                (
+                    "appointment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reminders",
+                        to="treatments.appointment",
+                        verbose_name="appointment",
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reminders",
+                        to="clients.client",
+                        verbose_name="client",
+                    ),
+                ),
+                (
+                    "course",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reminders",
+                        to="treatments.course",
+                        verbose_name="course",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'reminder',
-                'verbose_name_plural': 'reminders',
-                'ordering': ['-due_at', '-pk'],
-                'indexes': [models.Index(condition=models.Q(('state', 'due')), fields=['due_at'], name='treatments_reminder_due'), models.Index(condition=models.Q(('state', 'sending')), fields=['claimed_at'], name='treatments_reminder_claimed'), models.Index(fields=['state', '-due_at'], name='treatments_reminder_state_due')],
-                'constraints': [models.UniqueConstraint(fields=('key',), name='treatments_reminder_once_per_key'), models.CheckConstraint(condition=models.Q(('appointment__isnull', False), ('course__isnull', False), _connector='OR'), name='treatments_reminder_about_something')],
+                "verbose_name": "reminder",
+                "verbose_name_plural": "reminders",
+                "ordering": ["-due_at", "-pk"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("state", "due")), fields=["due_at"], name="treatments_reminder_due"
+                    ),
+                    models.Index(
+                        condition=models.Q(("state", "sending")),
+                        fields=["claimed_at"],
+                        name="treatments_reminder_claimed",
+                    ),
+                    models.Index(fields=["state", "-due_at"], name="treatments_reminder_state_due"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("key",), name="treatments_reminder_once_per_key"),
+                    models.CheckConstraint(
+                        condition=models.Q(("appointment__isnull", False), ("course__isnull", False), _connector="OR"),
+                        name="treatments_reminder_about_something",
+                    ),
+                ],
             },
         ),
     ]

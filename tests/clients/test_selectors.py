@@ -7,7 +7,7 @@ from django.db import connection, transaction
 
 from clients import demo, selectors
 from clients.models import Client
-from clients.search import search_text_for
+from clients.search import normalise_query, search_text_for
 from tests.clients.helpers import make_client
 
 
@@ -152,9 +152,9 @@ def _median_ms(query: str, runs: int = 9) -> float:
         ("shevchenko", "Шевченко"),  # Latin finds Cyrillic
         ("Шевчнко", "Шевченко"),  # typo: the fuzzy step
         ("shevchnko", "Шевченко"),  # Latin typo
-        ("050 000 12", "Giulia Rossi"),  # phone fragment: +380500001200..99
+        ("050 000 12", None),  # phone fragment: +380500001200..99
         ("client1234@", "Роман Демчук"),  # email fragment
-        ("ко", "Ковалак"),  # too short for trigrams: a sequential scan
+        ("ко", None),  # too short for trigrams: a sequential scan
     ],
 )
 @pytest.mark.django_db
@@ -162,7 +162,13 @@ def test_client_search_on_twenty_thousand_clients_is_fast(twenty_thousand_client
     found = selectors.client_search(query)
     median = _median_ms(query)
     print(f"\nsearch {query!r}: median {median:.1f} ms of 9 runs, {len(found)} results, first {found[0]}")
-    assert first_found in found[0].full_name
+    if first_found is None:
+        # Many equal matches: which comes first is the database collation's
+        # business (C vs ICU uk-UA), so check that every result matches.
+        needle = normalise_query(query)
+        assert found and all(needle in client.search_text for client in found)
+    else:
+        assert first_found in found[0].full_name
     assert median < 50
 
 
