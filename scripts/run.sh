@@ -64,6 +64,9 @@ cat <<BANNER
     reception   the front desk
     masseur1    a masseur
 
+  Emails (reminders, notices to reception) are written as files to
+    $ROOT/var/mail/   (set EMAIL_BACKEND in .env for SMTP)
+
   Ctrl-C stops the web server, the worker, beat, PostgreSQL and Redis.
 
 BANNER
