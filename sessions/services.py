@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from clients.models import Client
 from parlor.models import MassageType, Masseur, Room, TimeOff, WorkingHours
 from sessions import availability
-from sessions.models import Appointment, Course
+from sessions.models import MAX_COURSE_SESSIONS, Appointment, Course
 from sessions.selectors import (
     MAX_GAP_DAYS,
     appointment_conflicts,
@@ -132,7 +132,7 @@ def appointment_book(
         if existing is not None:
             return _same_request(existing, client=client)
     with transaction.atomic():
-        return _book(
+        appointment = _book(
             client=client,
             massage_type=massage_type,
             masseur=masseur,
@@ -143,6 +143,23 @@ def appointment_book(
             override_reason=override_reason,
             request_key=request_key,
         )
+        # A course's sessions are planned by course_book, once all of them are booked.
+        if course is None:
+            _reminders().send_on_commit(_planning().plan_booked(appointment))
+    return appointment
+
+
+def _reminders():
+    # Imported late: the tasks module imports Celery, which sessions.services must not need at import time.
+    from sessions import tasks_reminders
+
+    return tasks_reminders
+
+
+def _planning():
+    from sessions import reminders
+
+    return reminders
 
 
 def _book(*, client, massage_type, masseur, room, starts_at, booked_by, course, override_reason, request_key):
@@ -262,6 +279,7 @@ def appointment_move(
             if appointment.course_id
             else []
         )
+        _reminders().send_on_commit(_planning().plan_moved(appointment))
     return MoveResult(appointment, warnings)
 
 
@@ -281,6 +299,7 @@ def appointment_cancel(*, appointment: Appointment, reason: str, by: AbstractBas
                 }
             )
         _cancel(appointment, reason=reason, by=by)
+        _reminders().send_on_commit(_planning().plan_cancelled(appointment))
     return appointment
 
 
@@ -584,6 +603,7 @@ def course_book(
                     failures.append(SessionFailure(number, choice.starts_at, exc.messages))
             if failures:
                 raise CourseBookingError(failures)
+            _reminders().send_on_commit(_planning().plan_course_booked(course))
     except IntegrityError as exc:
         if request_key is not None and "request_key" in str(exc):
             return _same_request(Course.objects.get(request_key=request_key), client=client)
@@ -608,4 +628,129 @@ def course_cancel_rest(*, course: Course, reason: str, by: AbstractBaseUser) -> 
         if course.status != Course.Status.CANCELLED:
             course.status = Course.Status.CANCELLED
             course.save(update_fields=["status"])
+        _reminders().send_on_commit(_planning().plan_course_cancelled(course, upcoming))
     return len(upcoming)
+
+
+# --- changing a booked course -------------------------------------------------------------------
+
+# Appended below the imports while another change edits this file: move it up into the
+# `from sessions.models import ...` line when convenient.
+
+
+def course_extend(
+    *,
+    course: Course,
+    sessions: Sequence[SessionChoice | tuple[datetime.datetime, Masseur, Room]],
+    booked_by: AbstractBaseUser,
+    override_reason: str = "",
+    request_key: uuid.UUID | None = None,
+) -> Course:
+    """Book more sessions into a course, all or none (a CourseBookingError lists what failed), and raise its
+    planned sessions by as many, at most MAX_COURSE_SESSIONS; a completed course becomes active again. The
+    same request_key returns the course as the first request left it."""
+    if not sessions:
+        raise ValidationError({"sessions": _("Choose at least one session to add.")})
+    # In time order, like course_book: racing bookings take their rows in the same order.
+    ordered = sorted((SessionChoice(*choice) for choice in sessions), key=lambda choice: choice.starts_at)
+    # One key per session, derived from the form's, so a second submit finds what the first booked.
+    keys = [uuid.uuid5(request_key, str(number)) for number in range(1, len(ordered) + 1)] if request_key else []
+    with transaction.atomic():
+        # Locked first: two submits of one form, or two extensions at once, take turns here, so the
+        # second sees the first one's sessions and planned count.
+        course = (
+            # Only the course row: the client and massage type stay free for other bookings.
+            Course.objects.select_for_update(of=("self",)).select_related("client", "massage_type").get(pk=course.pk)
+        )
+        if keys:
+            done_before = Appointment.objects.filter(request_key__in=keys).values_list("course_id", flat=True).first()
+            if done_before is not None:
+                if done_before != course.pk:
+                    raise ValidationError({NON_FIELD_ERRORS: _("This form was already used for another booking.")})
+                return course
+        if course.status == Course.Status.CANCELLED:
+            raise ValidationError({NON_FIELD_ERRORS: _("The course is cancelled.")})
+        live = course.appointments.exclude(status__in=Appointment.NOT_LIVE).count()
+        # Sessions booked past the plan by an older extension count as planned already.
+        already = max(course.planned_sessions, live)
+        if already + len(ordered) > MAX_COURSE_SESSIONS:
+            raise ValidationError(
+                {
+                    "count": _("Sessions that can still be added: %(left)s (a course has at most %(max)s).")
+                    % {"left": max(MAX_COURSE_SESSIONS - already, 0), "max": MAX_COURSE_SESSIONS}
+                }
+            )
+        failures, booked = [], []
+        for number, choice in enumerate(ordered, start=1):
+            try:
+                appointment = appointment_book(
+                    client=course.client,
+                    massage_type=course.massage_type,
+                    masseur=choice.masseur,
+                    room=choice.room,
+                    starts_at=choice.starts_at,
+                    booked_by=booked_by,
+                    course=course,
+                    override_reason=override_reason,
+                    request_key=keys[number - 1] if keys else None,
+                )
+            except ValidationError as exc:
+                failures.append(SessionFailure(number, choice.starts_at, exc.messages))
+            else:
+                booked.append(appointment)
+        if failures:
+            raise CourseBookingError(failures)
+        course.planned_sessions = already + len(ordered)
+        if course.status == Course.Status.COMPLETED:
+            course.status = Course.Status.ACTIVE
+        course.full_clean(validate_unique=False)
+        course.save(update_fields=["planned_sessions", "status"])
+        # appointment_book leaves a course's sessions to the course: their reminders, and the
+        # course-ending invitation moving to the new last session.
+        for appointment in booked:
+            _reminders().send_on_commit(_planning().plan_booked(appointment))
+    return course
+
+
+def course_shorten(
+    *, course: Course, count: int, reason: str, by: AbstractBaseUser, expect_last_pk: int | None = None
+) -> int:
+    """Cancel the last `count` upcoming sessions of a course, all or none, and lower its planned sessions by as
+    many (never below the sessions it keeps, nor 1); `expect_last_pk` refuses a repeated submit. Returns `count`."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the course is shortened.")})
+    if count < 1:
+        raise ValidationError({"count": _("Cancel at least one session.")})
+    with transaction.atomic():
+        # Locked first, so a double submit waits for the first one and then sees another last session.
+        course = Course.objects.select_for_update().get(pk=course.pk)
+        upcoming = list(
+            course.appointments.select_for_update()
+            .filter(status__in=Appointment.UPCOMING, starts_at__gte=timezone.now())
+            .order_by("starts_at", "pk")
+        )
+        # The page said which session was last: a second submit of the same form (or a change by
+        # someone else meanwhile) must not cancel `count` more.
+        if expect_last_pk is not None and (not upcoming or upcoming[-1].pk != expect_last_pk):
+            raise ValidationError(
+                {NON_FIELD_ERRORS: _("The course changed meanwhile; check its sessions and try again.")}
+            )
+        if count > len(upcoming):
+            raise ValidationError(
+                {"count": _("Upcoming sessions that can be cancelled: %(count)s.") % {"count": len(upcoming)}}
+            )
+        for appointment in upcoming[-count:]:
+            _cancel(appointment, reason=reason, by=by)
+            # As appointment_cancel does: void its reminders, tell the client.
+            _reminders().send_on_commit(_planning().plan_cancelled(appointment))
+        statuses = list(course.appointments.values_list("status", flat=True))
+        kept = sum(1 for status in statuses if status not in Appointment.NOT_LIVE)
+        completed = statuses.count(Appointment.Status.COMPLETED)
+        # The completed sessions (and any still booked) stay part of the plan.
+        course.planned_sessions = max(course.planned_sessions - count, kept, 1)
+        # As the last session log does: nothing left to do means the course is complete.
+        if course.status == Course.Status.ACTIVE and completed >= course.planned_sessions:
+            course.status = Course.Status.COMPLETED
+        course.full_clean(validate_unique=False)
+        course.save(update_fields=["planned_sessions", "status"])
+    return count

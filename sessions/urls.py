@@ -7,5 +7,8 @@ app_name = "sessions"
 urlpatterns = [
     path("", include("sessions.views.calendar")),
     path("", include("sessions.views.booking")),
+    path("", include("sessions.views.courses")),
     path("", include("sessions.views.masseur")),
+    path("", include("sessions.views.client_links")),
+    path("", include("sessions.views.reminders_page")),
 ]

@@ -418,7 +418,7 @@ class CourseExtendForm(forms.Form):
 class CourseShortenForm(ReasonForm):
     count = forms.IntegerField(label=_("Sessions to cancel from the end"), initial=1, min_value=1)
     # The last upcoming session when the page was shown: a second submit must not cancel N more.
-    expect_last = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    expect_last = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, upcoming: int, **kwargs):
         super().__init__(*args, **kwargs)

@@ -353,6 +353,8 @@ def test_course_shorten_cancels_the_last_sessions_once(world, reception_client):
     ]
     statuses = list(course.appointments.order_by("starts_at").values_list("status", flat=True))
     assert statuses == ["booked"] * 3 + ["cancelled"] * 2
+    course.refresh_from_db()
+    assert course.planned_sessions == 3  # lowered by the two cancelled, once
 
 
 def test_course_shorten_more_than_upcoming_is_said_beside_the_field(world, reception_client):
@@ -377,6 +379,16 @@ def test_course_extend_proposes_after_the_last_session_and_books_all(world, rece
     assert reception_client.post(url, data).status_code == 302
     assert reception_client.post(url, data).status_code == 302  # the same form again books nothing more
     assert course.appointments.count() == 5
+    course.refresh_from_db()
+    assert course.planned_sessions == 5  # raised by the two added, once
+
+
+def test_course_detail_offers_no_extension_once_the_plan_is_full(world, reception_client):
+    course = _book_course_directly(world, sessions=3)
+    Course.objects.filter(pk=course.pk).update(planned_sessions=30)
+    response = reception_client.get(reverse("sessions:course-detail", args=[course.pk]))
+    assert response.context["can_extend"] is False
+    assert 'data-testid="extend-link"' not in response.content.decode()
 
 
 def test_course_extend_with_a_long_gap_warns(world, reception_client):
