@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
 from parlor.models import MassageType
+from screening import events
 from screening.models import Clearance, Contraindication, Finding, Screening
 from screening.validators import scan_format
 
@@ -100,6 +101,8 @@ def screening_record(
             if winner is not None and winner.client_id == client.pk:
                 return winner
         raise
+    # Only a new screening: the repeat returns above were announced by the first call.
+    events.screening_recorded(screening.pk)
     return screening
 
 
@@ -144,6 +147,7 @@ def clearance_add(
             if constraint in str(exc):
                 raise ValidationError({field_name: message}) from exc
         raise
+    events.clearance_changed(clearance.pk)
     return clearance
 
 

@@ -5,7 +5,7 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 # Modules that register panels on the dashboard and the client page when imported.
-PANEL_MODULES = ["sessions.panels_reception", "sessions.panels_masseur"]
+PANEL_MODULES = ["sessions.panels_reception", "sessions.panels_masseur", "sessions.subscriptions"]
 
 
 class TreatmentsConfig(AppConfig):

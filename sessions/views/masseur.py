@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from clients.models import Client
 from screening.access import can_view_health_record
-from sessions import flags, history, logs, masseur
+from sessions import flag_scan, flags, history, logs, masseur
 from sessions.forms.masseur import AddendumForm, DayOfCheckForm, SessionLogForm
 from sessions.models import Appointment, Flag, SessionLog
 
@@ -54,8 +54,9 @@ def my_day(request):
 def appointment_review(request, pk):
     appointment = _appointment_for(request, pk)
     if appointment.status in masseur.STARTABLE:
-        # Until the Celery scan raises them (issue 6), opening the review does.
-        flags.flags_raise_for(appointment=appointment)
+        # The scan may not have run since the last screening: opening the review raises
+        # what changed at once (and holds the appointment for a new absolute contraindication).
+        flag_scan.flags_check(appointment=appointment)
     baseline = flags.baseline_for(appointment=appointment)
     context = {
         "appointment": appointment,
