@@ -10,6 +10,7 @@ SEEDERS = [
     "screening.demo.seed",
     "sessions.demo.seed",
     "sessions.demo_logs.seed",
+    "sessions.demo_reminders.seed",
 ]
 
 

@@ -1,0 +1,182 @@
+"""Clients' own actions from email links: the services, and the self-screening page."""
+
+import datetime
+import uuid
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from screening import selectors
+from screening.models import Contraindication, Screening
+from screening.services import FindingInput
+from sessions import client_actions, links
+from sessions.models import Appointment, Reminder, ReminderPolicy
+from tests.factories import ClientFactory
+from tests.sessions.factories import AppointmentFactory
+
+pytestmark = pytest.mark.django_db
+
+UTC = datetime.UTC
+NOW = datetime.datetime(2027, 2, 1, 10, 0, tzinfo=UTC)
+START = datetime.datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _now():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def appointment():
+    return AppointmentFactory(client=ClientFactory(language="en"), starts_at=START)
+
+
+def answers(key, yes=(), **extra):
+    data = {"submission_key": str(key), "notes": ""}
+    for entry in selectors.questionnaire():
+        data[f"q_{entry.code}"] = "yes" if entry.code in yes else "no"
+        data[f"note_{entry.code}"] = ""
+    data.update(extra)
+    return data
+
+
+# --- confirm and cancel services --------------------------------------------------------------------
+
+
+def test_confirm_by_client_sets_confirmed_then_reports_no_change(appointment):
+    first = client_actions.appointment_confirm_by_client(appointment=appointment)
+    second = client_actions.appointment_confirm_by_client(appointment=appointment)
+    assert (first.changed, second.changed) == (True, False)
+    assert Appointment.objects.get(pk=appointment.pk).status == Appointment.Status.CONFIRMED
+
+
+def test_confirm_by_client_refuses_an_on_hold_appointment(appointment):
+    Appointment.objects.filter(pk=appointment.pk).update(status=Appointment.Status.ON_HOLD)
+    with pytest.raises(ValidationError) as error:
+        client_actions.appointment_confirm_by_client(appointment=appointment)
+    assert error.value.code == "on_hold"
+    assert Appointment.objects.get(pk=appointment.pk).status == Appointment.Status.ON_HOLD
+
+
+def test_cancel_by_client_after_the_cutoff_is_too_late(appointment):
+    with pytest.raises(ValidationError) as error:
+        client_actions.appointment_cancel_by_client(appointment=appointment, now=START - datetime.timedelta(hours=12))
+    assert error.value.code == client_actions.TOO_LATE
+    assert Appointment.objects.get(pk=appointment.pk).status == Appointment.Status.BOOKED
+
+
+def test_cancel_by_client_before_the_cutoff_cancels_without_a_user(appointment):
+    result = client_actions.appointment_cancel_by_client(
+        appointment=appointment, now=START - datetime.timedelta(hours=12, seconds=1)
+    )
+    assert result.changed is True
+    saved = Appointment.objects.get(pk=appointment.pk)
+    assert (saved.status, saved.cancelled_by_id) == (Appointment.Status.CANCELLED, None)
+
+
+def test_cancel_by_client_of_a_completed_appointment_is_refused(appointment):
+    Appointment.objects.filter(pk=appointment.pk).update(status=Appointment.Status.COMPLETED)
+    with pytest.raises(ValidationError) as error:
+        client_actions.appointment_cancel_by_client(appointment=appointment)
+    assert error.value.code == "not_upcoming"
+
+
+def test_cancel_deadline_uses_the_policy(appointment):
+    policy = ReminderPolicy.current()
+    policy.cancel_cutoff_hours = 0
+    assert client_actions.cancel_deadline(appointment=appointment, policy=policy) == START
+
+
+# --- self-screening service -------------------------------------------------------------------------
+
+
+def test_self_screening_is_marked_self_reported_and_idempotent(appointment):
+    key = uuid.uuid4()
+    fever = Contraindication.objects.get(code="fever")
+    kwargs = {
+        "client": appointment.client,
+        "answers": {"questions": {"fever": {"answer": True}}},
+        "findings": [FindingInput(contraindication=fever)],
+        "submission_key": key,
+        "notes": "felt hot yesterday",
+    }
+    first = client_actions.self_screening_record(**kwargs)
+    second = client_actions.self_screening_record(**kwargs)
+    assert first.pk == second.pk
+    assert Screening.objects.filter(client=appointment.client).count() == 1
+    assert first.source == Screening.Source.SELF_REPORTED
+    assert first.taken_by is None
+    assert first.answers["self_reported"] is True
+    assert first.notes == "self-reported: felt hot yesterday"
+
+
+# --- the self-screening page ------------------------------------------------------------------------
+
+
+def test_self_screening_get_and_head_change_nothing(client, appointment):
+    url = reverse("sessions:link-screening", args=[links.screening_token(appointment.client)])
+    response = client.get(url)
+    assert client.head(url).status_code == 200
+    assert response.status_code == 200
+    assert Screening.objects.count() == 0
+    assert Reminder.objects.count() == 0
+    content = response.content.decode()
+    fever = Contraindication.objects.get(code="fever")
+    assert fever.question_en in content
+    assert 'data-testid="self-screening-submit"' in content
+    assert "Record the screening" not in content
+
+
+def test_self_screening_page_asks_in_ukrainian_for_a_ukrainian_client(client):
+    person = ClientFactory(language="uk")
+    fever = Contraindication.objects.get(code="fever")
+    response = client.get(reverse("sessions:link-screening", args=[links.screening_token(person)]))
+    assert fever.question_uk in response.content.decode()
+
+
+def test_self_screening_post_twice_records_once_and_thanks(client, appointment):
+    url = reverse("sessions:link-screening", args=[links.screening_token(appointment.client)])
+    data = answers(uuid.uuid4(), yes=("high-blood-pressure",))
+    first = client.post(url, data)
+    second = client.post(url, data)
+    assert first.status_code == 302 and second.status_code == 302
+    assert first["Location"].endswith("/thanks/")
+    screenings = list(Screening.objects.filter(client=appointment.client))
+    assert len(screenings) == 1
+    assert screenings[0].source == Screening.Source.SELF_REPORTED
+    assert [f.contraindication.code for f in screenings[0].findings.all()] == ["high-blood-pressure"]
+    thanks = client.get(first["Location"])
+    assert 'data-testid="self-screening-thanks"' in thanks.content.decode()
+
+
+def test_self_screening_bad_input_keeps_answers_and_saves_nothing(client, appointment):
+    url = reverse("sessions:link-screening", args=[links.screening_token(appointment.client)])
+    response = client.post(url, answers(uuid.uuid4(), yes=("product-allergy",), allergens=""))
+    assert response.status_code == 200
+    assert Screening.objects.count() == 0
+    assert "Name the oil, cream or aroma" in response.content.decode()
+
+
+def test_self_screening_expired_link_gives_410(client, appointment):
+    url = reverse("sessions:link-screening", args=[links.screening_token(appointment.client)])
+    with time_machine.travel(NOW + datetime.timedelta(days=15), tick=False):
+        response = client.post(url, answers(uuid.uuid4()))
+    assert response.status_code == 410
+    assert Screening.objects.count() == 0
+
+
+def test_self_screening_tampered_link_gives_400(client, appointment):
+    token = links.screening_token(appointment.client)
+    response = client.get(reverse("sessions:link-screening", args=[token + "x"]))
+    assert response.status_code == 400
+    assert 'data-reason="invalid"' in response.content.decode()
+
+
+def test_self_screening_link_of_one_client_is_not_an_appointment_link(client, appointment):
+    token = links.screening_token(appointment.client)
+    response = client.post(reverse("sessions:link-confirm", args=[token]))
+    assert response.status_code == 400
+    assert Appointment.objects.get(pk=appointment.pk).status == Appointment.Status.BOOKED
