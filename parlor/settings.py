@@ -135,6 +135,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Parlor <noreply@parlor.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+RECEPTION_EMAIL = env_str("RECEPTION_EMAIL", DEFAULT_FROM_EMAIL)
+# Links in client emails must point at the public site, not at the worker's host.
+PARLOR_BASE_URL = env_str("PARLOR_BASE_URL", "http://127.0.0.1:8000")
 
 # A new course starts only on a screening of the last N days (domain.md).
 SCREENING_VALID_DAYS = env_int("SCREENING_VALID_DAYS", 90)
@@ -146,6 +149,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 PARLOR_NAME = env_str("PARLOR_NAME", "Parlor")
 PARLOR_ADDRESS = env_str("PARLOR_ADDRESS", "Kyiv, Pechersk district")
 PARLOR_PHONE = env_str("PARLOR_PHONE", "+380 44 000 00 00")
+
+# Shared by web and every worker process (the flag scan keeps its "last run" here).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "parlor"}
+}
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
