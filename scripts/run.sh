@@ -17,6 +17,15 @@ if ! python3 -c 'import socket, sys; socket.create_server(("127.0.0.1", int(sys.
     exit 1
 fi
 
+# Every process below pid $1, children first listed last.
+descendants() {
+    local child
+    for child in $(pgrep -P "$1"); do
+        descendants "$child"
+        echo "$child"
+    done
+}
+
 HONCHO_PID=
 cleanup() {
     local status=$?
@@ -27,12 +36,31 @@ cleanup() {
     if [ -n "$HONCHO_PID" ] && kill -0 "$HONCHO_PID" 2>/dev/null; then
         # honcho answers TERM by stopping every process group it started and
         # SIGKILLs what is left after 5 s; a second signal is ignored.
+        local tree
+        tree=$(descendants "$HONCHO_PID")
         kill -TERM "$HONCHO_PID" 2>/dev/null || true
+        # honcho cannot do that when its own output is gone (`make run | tee`
+        # and the tee died with the Ctrl-C): then stop its processes directly.
+        local waited=0
+        while kill -0 "$HONCHO_PID" 2>/dev/null && [ "$waited" -lt 20 ]; do
+            sleep 0.5
+            waited=$((waited + 1))
+        done
+        if kill -0 "$HONCHO_PID" 2>/dev/null; then
+            # shellcheck disable=SC2086 # a list of pids
+            kill -TERM $tree "$HONCHO_PID" 2>/dev/null || true
+            sleep 5
+            # shellcheck disable=SC2086
+            kill -KILL $tree "$HONCHO_PID" 2>/dev/null || true
+        fi
     fi
     if [ -n "$HONCHO_PID" ]; then
         wait "$HONCHO_PID" 2>/dev/null || true
     fi
-    echo
+    # Output gone with the tee? Then stop the servers quietly rather than not at all.
+    if ! echo 2>/dev/null; then
+        exec >/dev/null 2>&1
+    fi
     scripts/services.sh stop || status=1
     exit "$status"
 }
