@@ -6,7 +6,8 @@ import os
 from parlor.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Integration tests point a worker at a real SMTP server through this variable.
+EMAIL_BACKEND = os.environ.get("PARLOR_TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 # setdefault: a worker subprocess inherits the variable and so the same queue.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.setdefault("PARLOR_TEST_QUEUE", f"parlor-test-{os.getpid()}")
 STORAGES = {

@@ -1,5 +1,6 @@
 """A real Celery worker process against the real Redis and the test database."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -13,19 +14,23 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def celery_worker_process(seeded_db):
-    """Start `celery worker` on this run's own queue, pointed at the test database."""
+def worker_env(**overrides: str) -> dict[str, str]:
+    """The environment of a worker that uses the test database, Redis and this run's own queue."""
     db = connection.settings_dict
     host = f"{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}"
-    database_url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{host}/{db['NAME']}"
-    env = {
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "parlor.settings_test",
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{host}/{db['NAME']}",
         "REDIS_URL": settings.REDIS_URL,
         "PARLOR_TEST_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        **overrides,
     }
+
+
+@contextlib.contextmanager
+def running_worker(env: dict[str, str]):
+    """A real `celery worker` process (solo pool) for the duration of the block."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -51,9 +56,18 @@ def celery_worker_process(seeded_db):
     time.sleep(0.5)
     if process.poll() is not None:
         pytest.fail(f"celery worker exited at once:\n{process.stdout.read()}")
-    yield process
-    process.terminate()
     try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def celery_worker_process(seeded_db):
+    """Start `celery worker` on this run's own queue, pointed at the test database."""
+    with running_worker(worker_env()) as process:
+        yield process

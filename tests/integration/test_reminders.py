@@ -4,10 +4,7 @@ SMTP server on loopback (aiosmtpd) that receives what the worker sends."""
 import datetime
 import email
 import email.policy
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -16,7 +13,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings as django_settings
-from django.db import connection, connections
+from django.db import connections
 from django.utils import timezone
 from icalendar import Calendar
 
@@ -25,6 +22,7 @@ from screening import services as screening_services
 from sessions import outbox, services, tasks_reminders
 from sessions.models import Reminder
 from sessions.selectors import kyiv
+from tests.integration.conftest import running_worker, worker_env
 from tests.sessions.conftest import make_world
 from tests.sessions.factories import AppointmentFactory
 
@@ -95,55 +93,16 @@ def smtp_sink(settings):
 
 @pytest.fixture
 def smtp_worker(seeded_db, smtp_sink):
-    """A real `celery worker` on this run's queue and the test database that mails through the sink.
-
-    parlor.settings_test pins the locmem backend, so the worker runs on parlor.settings, which reads
-    EMAIL_BACKEND / EMAIL_HOST / EMAIL_PORT from the environment."""
-    db = connection.settings_dict
-    host = f"{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "parlor.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{host}/{db['NAME']}",
-        "REDIS_URL": django_settings.REDIS_URL,
-        "PARLOR_TEST_QUEUE": django_settings.CELERY_TASK_DEFAULT_QUEUE,
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp_sink.port),
-        "EMAIL_USE_TLS": "false",
-        "EMAIL_TIMEOUT": "10",
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "parlor",
-            "worker",
-            "--pool=solo",
-            "--loglevel=warning",
-            "-Q",
-            django_settings.CELERY_TASK_DEFAULT_QUEUE,
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    """A real `celery worker` on this run's queue and the test database that mails through the sink."""
+    env = worker_env(
+        PARLOR_TEST_EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(smtp_sink.port),
+        EMAIL_USE_TLS="false",
+        EMAIL_TIMEOUT="10",
     )
-    time.sleep(0.5)
-    if process.poll() is not None:
-        pytest.fail(f"celery worker exited at once:\n{process.stdout.read()}")
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with running_worker(env) as process:
+        yield process
 
 
 # --- helpers ------------------------------------------------------------------------------------
