@@ -202,6 +202,8 @@ def context_for(reminder: Reminder, *, language: str) -> dict:
     context = {
         "kind": reminder.kind,
         "client_name": reminder.client.full_name,
+        # The Ukrainian greeting agrees with the client's sex (Шановна / Шановний).
+        "client_sex": reminder.client.sex,
         "parlor_name": settings.PARLOR_NAME,
         "parlor_address": settings.PARLOR_ADDRESS,
         "parlor_phone": settings.PARLOR_PHONE,

@@ -430,3 +430,10 @@ def test_dispatch_queries_per_reminder_do_not_grow(world):
     assert (ten - 2) == 10 * (one - 2)
     print("QUERIES", one, ten)
     assert one - 2 <= 4
+
+
+@pytest.mark.parametrize(("sex", "greeting"), [("female", "Шановна"), ("male", "Шановний")])
+def test_email_ukrainian_greeting_agrees_with_the_clients_sex(world, sex, greeting):
+    reminder_for(world, language="uk", sex=sex, full_name="Олена Петренко")
+    outbox.dispatch()
+    assert mail.outbox[0].body.startswith(f"{greeting} Олена Петренко,")
