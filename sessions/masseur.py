@@ -17,7 +17,14 @@ from clients.models import Client
 from parlor.models import Masseur
 from screening import rules
 from screening.models import Clearance, Finding, Screening
-from screening.selectors import clearance_facts, client_facts, screening_facts, stale_after_days, type_facts
+from screening.selectors import (
+    clearance_facts,
+    client_facts,
+    latest_screening,
+    screening_facts,
+    stale_after_days,
+    type_facts,
+)
 from sessions.flags import require_no_open_flags
 from sessions.logs import verdict_for_appointment
 from sessions.models import Appointment, DayOfCheck, SessionLog
@@ -240,10 +247,46 @@ def _tell_reception(appointment: Appointment) -> None:
         logger.exception("could not email the reception about appointment %s", appointment.pk)
 
 
-def appointment_check_in(*, appointment: Appointment, answers: DayOfAnswers, by) -> DayOfCheck:
+SELF_REPORT_FIELD = "self_report_confirmed"
+
+
+def self_reported_screening(appointment: Appointment) -> Screening | None:
+    """The client's latest screening for the appointment's day when the client filled it in themselves (the
+    masseur goes through it with them at check-in); None when staff took it or there is none. Two queries."""
+    screening = latest_screening(client=appointment.client, day=local_date(appointment.starts_at))
+    if screening is not None and screening.source == Screening.Source.SELF_REPORTED:
+        return screening
+    return None
+
+
+def _require_self_report_confirmed(appointment: Appointment, confirmed_screening_id: int | None) -> Screening | None:
+    """The self-reported screening the masseur confirmed, or None when there is none to confirm. The id is the
+    one the check-in page showed: a newer self-report since then must be gone through too."""
+    screening = self_reported_screening(appointment)
+    if screening is None:
+        return None
+    if confirmed_screening_id is None:
+        raise ValidationError(
+            {SELF_REPORT_FIELD: _("Go through the self-reported answers with the client before the session starts.")}
+        )
+    if confirmed_screening_id != screening.pk:
+        raise ValidationError(
+            {
+                SELF_REPORT_FIELD: _(
+                    "The client sent newer answers since this page was opened; go through them and confirm again."
+                )
+            }
+        )
+    return screening
+
+
+def appointment_check_in(
+    *, appointment: Appointment, answers: DayOfAnswers, by, confirmed_screening_id: int | None = None
+) -> DayOfCheck:
     """Start the session: every flag acknowledged, the verdict for the day bookable (or a manager's override of
-    a block), the day-of answers recorded. Fever, intoxication, or acute back pain before a therapeutic massage
-    put the appointment on hold and tell the reception. Checking in twice returns the first check."""
+    a block), a self-reported latest screening gone through with the client (`confirmed_screening_id`: the one
+    the masseur saw), the day-of answers recorded. Fever, intoxication, or acute back pain before a therapeutic
+    massage put the appointment on hold and tell the reception. Checking in twice returns the first check."""
     with transaction.atomic():
         appointment = (
             Appointment.objects.select_for_update()
@@ -276,6 +319,7 @@ def appointment_check_in(*, appointment: Appointment, answers: DayOfAnswers, by)
                     % {"status": verdict.status.label, "reasons": "; ".join(verdict.reasons) or "-"}
                 }
             )
+        confirmed = _require_self_report_confirmed(appointment, confirmed_screening_id)
         if not asks_menstruation(appointment.client):
             answers = DayOfAnswers(answers.fever, answers.intoxication, None, answers.acute_pain)
         reason = hold_reason(answers, massage_type_code=appointment.massage_type.code)
@@ -290,6 +334,7 @@ def appointment_check_in(*, appointment: Appointment, answers: DayOfAnswers, by)
             "checked_at": timezone.now(),
             "outcome": DayOfCheck.Outcome.ON_HOLD if reason else DayOfCheck.Outcome.OK,
             "hold_reason": reason,
+            "confirmed_screening": confirmed,
         }
         # One check per appointment; one from an earlier hold that reception rebooked is replaced.
         check, _created = DayOfCheck.objects.update_or_create(appointment=appointment, defaults=values)

@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from sessions.logs import LogInput
-from sessions.masseur import DayOfAnswers
+from sessions.masseur import SELF_REPORT_FIELD, DayOfAnswers
 from sessions.models import AREA_CHOICES, DURATION_MAX, DURATION_MIN, PAIN_MAX, PAIN_MIN, SessionLog
 
 TECHNIQUE_STEPS = 8
@@ -26,10 +26,24 @@ class DayOfCheckForm(forms.Form):
     menstruation = _yes_no(_("Menstruating today?"))
     acute_pain = _yes_no(_("Acute back pain today?"))
 
-    def __init__(self, *args, ask_menstruation: bool = True, **kwargs):
+    def __init__(self, *args, ask_menstruation: bool = True, self_reported=None, **kwargs):
+        """self_reported: the client's latest screening when they filled it in themselves; the masseur must
+        confirm going through it, and the page's screening id travels with the form."""
         super().__init__(*args, **kwargs)
         if not ask_menstruation:
             del self.fields["menstruation"]
+        if self_reported is not None:
+            self.fields[SELF_REPORT_FIELD] = forms.BooleanField(
+                label=_("I went through the self-reported answers with the client"),
+                required=True,
+                error_messages={
+                    "required": _("Go through the self-reported answers with the client before the session starts.")
+                },
+                widget=forms.CheckboxInput(attrs={"data-testid": "checkin-self-report-confirm"}),
+            )
+            self.fields["confirmed_screening"] = forms.IntegerField(
+                widget=forms.HiddenInput, initial=self_reported.pk, required=False
+            )
         self.helper = FormHelper()
         self.helper.form_tag = True
         self.helper.attrs = {"data-testid": "checkin-form"}
@@ -43,6 +57,12 @@ class DayOfCheckForm(forms.Form):
             menstruation=data.get("menstruation") if "menstruation" in self.fields else None,
             acute_pain=data["acute_pain"],
         )
+
+    def confirmed_screening_id(self) -> int | None:
+        """The self-reported screening the page showed, when the masseur ticked the box."""
+        if not self.cleaned_data.get(SELF_REPORT_FIELD):
+            return None
+        return self.cleaned_data.get("confirmed_screening")
 
 
 def split_products(text: str) -> list[str]:

@@ -111,6 +111,16 @@ class DayOfCheck(models.Model):
     checked_at = models.DateTimeField(_("checked at"), default=timezone.now)
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
     hold_reason = models.CharField(_("reason for the hold"), max_length=300, blank=True)
+    # The self-reported screening the masseur went through with the client at check-in (who and when:
+    # checked_by, checked_at). Screenings are immutable, so the confirmation is recorded here.
+    confirmed_screening = models.ForeignKey(
+        "screening.Screening",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("self-reported screening confirmed"),
+    )
 
     class Meta:
         verbose_name = _("day-of check")

@@ -89,10 +89,20 @@ def appointment_checkin(request, pk):
     appointment = _appointment_for(request, pk)
     if not request.user.has_perm("treatments.add_dayofcheck"):
         raise PermissionDenied
-    form = DayOfCheckForm(request.POST or None, ask_menstruation=masseur.asks_menstruation(appointment.client))
+    self_reported = masseur.self_reported_screening(appointment)
+    form = DayOfCheckForm(
+        request.POST or None,
+        ask_menstruation=masseur.asks_menstruation(appointment.client),
+        self_reported=self_reported,
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            check = masseur.appointment_check_in(appointment=appointment, answers=form.answers(), by=request.user)
+            check = masseur.appointment_check_in(
+                appointment=appointment,
+                answers=form.answers(),
+                by=request.user,
+                confirmed_screening_id=form.confirmed_screening_id(),
+            )
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
@@ -109,6 +119,8 @@ def appointment_checkin(request, pk):
         "appointment": appointment,
         "form": form,
         "open_flags": flags.open_flags(appointment=appointment),
+        "self_reported": self_reported,
+        "can_view_health": self_reported is not None and can_view_health_record(request.user, appointment.client),
     }
     return render(request, "sessions/checkin.html", context)
 
