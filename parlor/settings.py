@@ -164,6 +164,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # A worker killed mid-task leaves its message unacknowledged, so it runs again.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Redis hands an unacknowledged task to another worker after this many seconds
+# (default an hour). Longer than any task here (a send is 20 s at most); no task
+# uses countdown or eta, which this timeout would otherwise repeat.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
