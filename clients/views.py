@@ -1,7 +1,7 @@
 """Client pages: list and search, create, edit, detail with other apps' panels, merge."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -9,11 +9,7 @@ from django.utils.translation import gettext as _
 from clients import panels, selectors, services
 from clients.forms import ClientCreateForm, ClientForm, ClientMergeForm
 from clients.models import Client
-
-
-def _require(request, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
+from parlor.view_helpers import add_errors, require_perm
 
 
 def _client_or_404(pk: int) -> Client:
@@ -23,16 +19,8 @@ def _client_or_404(pk: int) -> Client:
         raise Http404 from exc
 
 
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
 def client_list(request):
-    _require(request, "clients.view_client")
+    require_perm(request, "clients.view_client")
     query = request.GET.get("q", "").strip()
     return render(
         request,
@@ -46,13 +34,13 @@ def client_list(request):
 
 
 def client_create(request):
-    _require(request, "clients.add_client")
+    require_perm(request, "clients.add_client")
     form = ClientCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             client = services.client_create(**form.cleaned_data, created_by=request.user)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, _("Client %(name)s registered.") % {"name": client.full_name})
             return redirect(client)
@@ -60,7 +48,7 @@ def client_create(request):
 
 
 def client_edit(request, pk):
-    _require(request, "clients.change_client")
+    require_perm(request, "clients.change_client")
     client = _client_or_404(pk)
     if client.merged_into_id:
         messages.error(request, _("This record was merged into another one; edit that one instead."))
@@ -70,7 +58,7 @@ def client_edit(request, pk):
         try:
             services.client_update(client=client, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect(client)
@@ -78,7 +66,7 @@ def client_edit(request, pk):
 
 
 def client_detail(request, pk):
-    _require(request, "clients.view_client")
+    require_perm(request, "clients.view_client")
     client = _client_or_404(pk)
     return render(
         request,
@@ -96,7 +84,7 @@ def client_detail(request, pk):
 def client_merge(request, pk):
     """Fold this record (the duplicate) into another one that is kept; the page
     finds the other record by search or number, shows both, and a POST merges."""
-    _require(request, "clients.merge_client")
+    require_perm(request, "clients.merge_client")
     source = _client_or_404(pk)
     if source.merged_into_id:
         messages.error(request, _("This record is already merged."))
@@ -110,7 +98,7 @@ def client_merge(request, pk):
         try:
             services.client_merge(source=source, target=target, merged_by=request.user)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
             target = None
         else:
             messages.success(

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from parlor import dashboard as dashboard_panels
 from parlor import selectors, services
 from parlor.resources import RESOURCES
+from parlor.view_helpers import add_errors
 
 
 def dashboard(request):
@@ -79,7 +80,7 @@ def resource_edit(request, slug, pk=None):
         try:
             services.resource_save(instance=form.save(commit=False), m2m=m2m)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("parlor:resource-list", slug=slug)
@@ -103,11 +104,3 @@ def resource_delete(request, slug, pk):
     else:
         messages.success(request, _("Deleted."))
     return redirect("parlor:resource-list", slug=slug)
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)

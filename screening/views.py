@@ -7,21 +7,16 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from clients.models import Client
+from parlor.view_helpers import add_errors, require_perm
 from screening import diff, selectors, services
 from screening.access import can_view_health_record
 from screening.forms import ClearanceForm, ContraindicationForm, ScreeningForm
 from screening.models import Clearance, Contraindication, Screening
-
-
-def _require(request, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied
 
 
 def _require_health(request, client) -> None:
@@ -30,23 +25,12 @@ def _require_health(request, client) -> None:
 
 
 def client_url(client) -> str:
-    """The client's page; the clearance list until the clients app has one."""
-    try:
-        return client.get_absolute_url()
-    except NoReverseMatch:
-        return reverse("screening:clearance-list", args=[client.pk])
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
+    """The client's page, where every screening page leads back to."""
+    return client.get_absolute_url()
 
 
 def screening_create(request, client_pk):
-    _require(request, "screening.add_screening")
+    require_perm(request, "screening.add_screening")
     client = get_object_or_404(Client, pk=client_pk)
     form = ScreeningForm(request.POST or None, catalogue=selectors.questionnaire())
     if request.method == "POST" and form.is_valid():
@@ -61,7 +45,7 @@ def screening_create(request, client_pk):
                 notes=form.cleaned_data["notes"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, _("The screening is recorded."))
             if can_view_health_record(request.user, client):
@@ -107,14 +91,14 @@ def screening_detail(request, pk):
 
 
 def clearance_create(request, client_pk):
-    _require(request, "screening.add_clearance")
+    require_perm(request, "screening.add_clearance")
     client = get_object_or_404(Client, pk=client_pk)
     form = ClearanceForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.clearance_add(client=client, created_by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, _("The clearance is added."))
             return redirect("screening:clearance-list", client_pk=client.pk)
@@ -123,7 +107,7 @@ def clearance_create(request, client_pk):
 
 @never_cache
 def clearance_list(request, client_pk):
-    _require(request, "screening.view_clearance")
+    require_perm(request, "screening.view_clearance")
     client = get_object_or_404(Client, pk=client_pk)
     today = timezone.localdate()
     clearances = selectors.clearances_of(client=client)
@@ -153,7 +137,7 @@ def clearance_scan(request, pk):
 
 
 def contraindication_list(request):
-    _require(request, "screening.view_contraindication")
+    require_perm(request, "screening.view_contraindication")
     context = {
         "entries": Contraindication.objects.all(),
         "can_change": request.user.has_perm("screening.change_contraindication"),
@@ -163,14 +147,14 @@ def contraindication_list(request):
 
 
 def contraindication_edit(request, pk=None):
-    _require(request, "screening.change_contraindication" if pk else "screening.add_contraindication")
+    require_perm(request, "screening.change_contraindication" if pk else "screening.add_contraindication")
     instance = get_object_or_404(Contraindication, pk=pk) if pk else Contraindication()
     form = ContraindicationForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         try:
             services.contraindication_save(instance=form.save(commit=False))
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("screening:contraindication-list")

@@ -2,7 +2,7 @@
 a no-show. Also the helpers the course pages (sessions/views/courses.py) share with these."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from clients.selectors import client_search
 from parlor.models import MassageType, Masseur, Room
+from parlor.view_helpers import add_errors, require_perm
 from sessions import booking_support, selectors, services
 from sessions.forms.booking import AppointmentBookForm, AppointmentMoveForm, ReasonForm
 from sessions.models import Appointment
@@ -23,21 +24,6 @@ CANDIDATES = 20
 
 
 # --- shared with the course pages -----------------------------------------------------------
-
-
-def require_perm(request, perm: str) -> None:
-    """403 unless the user has the permission."""
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-
-
-def add_errors(form, exc: ValidationError) -> None:
-    """A service's refusal onto the form: beside the field it names, else on top."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def offered_lists():

@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from clients.selectors import client_search
+from parlor.view_helpers import add_errors, require_perm
 from sessions import booking_support, selectors, services
 from sessions.booking_support import SessionRow
 from sessions.forms.booking import (
@@ -26,7 +27,7 @@ from sessions.forms.booking import (
     SessionFormSet,
 )
 from sessions.models import MAX_COURSE_SESSIONS, Appointment
-from sessions.views.booking import CANDIDATES, CHANGE_APPOINTMENT, add_errors, can_override, offered_lists, require_perm
+from sessions.views.booking import CANDIDATES, CHANGE_APPOINTMENT, can_override, offered_lists
 
 ADD_COURSE = "treatments.add_course"
 CHANGE_COURSE = "treatments.change_course"

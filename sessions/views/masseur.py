@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from clients.models import Client
+from parlor.view_helpers import add_errors
 from screening.access import can_view_health_record
 from sessions import flag_scan, flags, history, logs, masseur
 from sessions.forms.masseur import AddendumForm, DayOfCheckForm, SessionLogForm
@@ -25,14 +26,6 @@ def _appointment_for(request, pk) -> Appointment:
     if not masseur.may_work_on(request.user, appointment):
         raise PermissionDenied
     return appointment
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _log_of(appointment: Appointment) -> SessionLog | None:
@@ -104,7 +97,7 @@ def appointment_checkin(request, pk):
                 confirmed_screening_id=form.confirmed_screening_id(),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             if check.outcome == check.Outcome.ON_HOLD:
                 messages.warning(
@@ -151,7 +144,7 @@ def sessionlog_edit(request, pk):
                 verdict=verdict,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             if sign:
                 messages.success(request, _("The session log is signed; the session is complete."))
@@ -176,7 +169,7 @@ def _signed_log(request, appointment, log):
             try:
                 logs.sessionlog_add_addendum(log=log, text=form.cleaned_data["text"], by=request.user)
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_errors(form, exc)
             else:
                 messages.success(request, _("The addendum is added."))
                 return redirect("sessions:sessionlog-edit", pk=appointment.pk)
