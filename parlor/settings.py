@@ -63,7 +63,9 @@ WSGI_APPLICATION = "parlor.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # sessions/ is one app grouped by capability; each capability keeps its templates beside its
+        # code (sessions/booking/templates/sessions/...), which the app loader alone would not find.
+        "DIRS": [BASE_DIR / "templates", *sorted(BASE_DIR.glob("sessions/*/templates"))],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

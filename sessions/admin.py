@@ -3,8 +3,8 @@ import datetime
 from django import forms
 from django.contrib import admin
 
+from sessions.booking.selectors import appointment_conflicts
 from sessions.models import Appointment, Course
-from sessions.selectors import appointment_conflicts
 
 
 class AppointmentAdminForm(forms.ModelForm):

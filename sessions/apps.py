@@ -1,11 +1,5 @@
-from importlib import import_module
-from importlib.util import find_spec
-
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
-
-# Modules that register panels on the dashboard and the client page when imported.
-PANEL_MODULES = ["sessions.panels_reception", "sessions.panels_masseur", "sessions.subscriptions"]
 
 
 class TreatmentsConfig(AppConfig):
@@ -16,6 +10,8 @@ class TreatmentsConfig(AppConfig):
     verbose_name = _("Sessions")
 
     def ready(self):
-        for module in PANEL_MODULES:
-            if find_spec(module) is not None:
-                import_module(module)
+        # Importing these registers the dashboard and client-page panels and the listeners to
+        # screening events; nothing else imports them.
+        from sessions.booking import panels as booking_panels  # noqa: F401
+        from sessions.care import panels as care_panels  # noqa: F401
+        from sessions.flags import subscriptions  # noqa: F401

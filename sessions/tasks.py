@@ -1,9 +1,7 @@
-"""Celery finds tasks in <app>.tasks; the sessions app keeps them by area
-(reminders, flags) and imports them here."""
+"""Celery's autodiscovery looks for <app>.tasks; the sessions app keeps its tasks beside each
+capability (reminders, flags) and names them here."""
 
-from importlib import import_module
-from importlib.util import find_spec
+from sessions.flags.tasks import raise_flags, scan_flags
+from sessions.reminders.tasks import dispatch_reminders, send_reminder
 
-for _module in ("sessions.tasks_reminders", "sessions.tasks_flags"):
-    if find_spec(_module) is not None:
-        import_module(_module)
+__all__ = ["dispatch_reminders", "raise_flags", "scan_flags", "send_reminder"]

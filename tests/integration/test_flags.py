@@ -61,7 +61,7 @@ def test_a_new_absolute_contraindication_is_flagged_and_held_by_the_real_worker(
 
 
 def test_the_scan_task_on_the_real_worker_raises_each_flag_once(celery_worker_process):
-    from sessions.tasks_flags import scan_flags
+    from sessions.flags.tasks import scan_flags
 
     now = timezone.now()
     client = ClientFactory()

@@ -19,9 +19,11 @@ from icalendar import Calendar
 
 from parlor.celery import app
 from screening import services as screening_services
-from sessions import outbox, services, tasks_reminders
+from sessions.booking import services
+from sessions.localtime import kyiv
 from sessions.models import Reminder
-from sessions.selectors import kyiv
+from sessions.reminders import outbox
+from sessions.reminders import tasks as tasks_reminders
 from tests.integration.conftest import running_worker, worker_env
 from tests.sessions.conftest import make_world
 from tests.sessions.factories import AppointmentFactory

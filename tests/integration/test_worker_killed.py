@@ -19,8 +19,9 @@ from aiosmtpd.controller import Controller
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from sessions import outbox, tasks_reminders
 from sessions.models import Reminder
+from sessions.reminders import outbox
+from sessions.reminders import tasks as tasks_reminders
 from tests.integration.conftest import ROOT, running_worker, worker_env
 from tests.integration.test_reminders import _free_port, _world_with_screening
 from tests.sessions.factories import AppointmentFactory

@@ -158,7 +158,7 @@ def test_clearance_add_refused_announces_nothing(heard, client_record, django_ca
 
 
 def test_sessions_subscribes_to_both_events():
-    from sessions import subscriptions
+    from sessions.flags import subscriptions
 
     assert subscriptions.screening_recorded in events.subscribers()["screening_recorded"]
     assert subscriptions.clearance_changed in events.subscribers()["clearance_changed"]

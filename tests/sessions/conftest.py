@@ -49,7 +49,7 @@ def verdict(monkeypatch):
         fake.calls.append({"client": client, "massage_type": massage_type, "day": day})
         return fake
 
-    monkeypatch.setattr("sessions.services._verdict", _verdict)
+    monkeypatch.setattr("sessions.booking.services._verdict", _verdict)
     return fake
 
 

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from parlor.models import WorkingHours
-from sessions.availability import free_slots, working_intervals
+from sessions.booking.availability import free_slots, working_intervals
 from sessions.models import Appointment
 from tests.factories import (
     ClientFactory,

@@ -16,8 +16,8 @@ from clients.models import Client
 from parlor.models import Room, WorkingHours
 from screening import services as screening_services
 from screening.models import Contraindication
-from sessions import calendar
 from sessions import urls as sessions_urls
+from sessions.booking import calendar
 from sessions.models import Appointment, Course
 from tests.factories import (
     ClientFactory,

@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from sessions import calendar
+from sessions.booking import calendar
 from sessions.models import Appointment
 from tests.factories import MassageTypeFactory, MasseurFactory, RoomFactory, UserFactory, WorkingHoursFactory
 from tests.sessions import test_calendar

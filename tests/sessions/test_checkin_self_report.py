@@ -9,9 +9,9 @@ from django.urls import reverse
 
 from screening.models import Contraindication, Screening
 from screening.services import FindingInput
-from sessions.client_actions import self_screening_record
-from sessions.masseur import DayOfAnswers, appointment_check_in, self_reported_screening
+from sessions.care.checkin import DayOfAnswers, appointment_check_in, self_reported_screening
 from sessions.models import Appointment, DayOfCheck
+from sessions.reminders.client_actions import self_screening_record
 from tests.sessions.test_masseur_support import NOW, at, logged_in, make_day, screen
 
 pytestmark = pytest.mark.django_db

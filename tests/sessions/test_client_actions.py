@@ -11,8 +11,8 @@ from django.urls import reverse
 from screening import selectors
 from screening.models import Contraindication, Screening
 from screening.services import FindingInput
-from sessions import client_actions, links
 from sessions.models import Appointment, Reminder, ReminderPolicy
+from sessions.reminders import client_actions, links
 from tests.factories import ClientFactory
 from tests.sessions.factories import AppointmentFactory
 

@@ -91,7 +91,7 @@ def test_panel_links_courses_and_appointments_once_their_pages_exist(reception_c
 
 
 def test_panel_renders_without_links_while_those_pages_do_not_exist(reception_client, masseur, monkeypatch):
-    monkeypatch.setattr("sessions.calendar.reverse", _no_reverse)
+    monkeypatch.setattr("sessions.booking.calendar.reverse", _no_reverse)
     course = CourseFactory(planned_sessions=3)
     book(masseur, at=local(TODAY, 14), client=course.client, massage_type=course.massage_type, course=course)
     response = reception_client.get(reverse("parlor:dashboard"))

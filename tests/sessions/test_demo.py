@@ -7,12 +7,13 @@ import pytest
 from django.db.models import Count, Q
 from django.utils import timezone
 
+import sessions.demo as sessions_demo
 from clients import demo as clients_demo
 from parlor import demo as parlor_demo
-from parlor.management.commands.seed_demo import SEEDERS
+from parlor.management.commands.seed_demo import seeders
 from screening import demo as screening_demo
 from screening import selectors as screening_selectors
-from sessions import demo
+from sessions.demo import appointments as demo
 from sessions.models import Appointment, Course
 
 pytestmark = pytest.mark.django_db
@@ -71,5 +72,6 @@ def test_demo_without_the_other_demo_data_does_nothing():
 
 
 def test_demo_seeder_is_listed_after_the_ones_it_builds_on():
-    assert SEEDERS.index("sessions.demo.seed") > SEEDERS.index("screening.demo.seed")
-    assert SEEDERS.index("sessions.demo_logs.seed") > SEEDERS.index("sessions.demo.seed")
+    found = seeders()
+    assert found.index("sessions.demo.seed") > found.index("screening.demo.seed")
+    assert sessions_demo.PARTS.index(sessions_demo.logs.seed) > sessions_demo.PARTS.index(demo.seed)

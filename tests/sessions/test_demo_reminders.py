@@ -3,7 +3,7 @@ import datetime
 import pytest
 import time_machine
 
-from sessions import demo_reminders
+from sessions.demo import reminders as demo_reminders
 from sessions.models import Reminder
 from tests.sessions.factories import AppointmentFactory
 

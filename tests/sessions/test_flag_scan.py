@@ -7,8 +7,10 @@ from django.core import mail
 from django.core.cache import cache
 
 from screening.models import Clearance, Contraindication
-from sessions import flag_scan, subscriptions, tasks_flags
-from sessions.flags import flag_acknowledge
+from sessions.flags import scan as flag_scan
+from sessions.flags import subscriptions
+from sessions.flags import tasks as tasks_flags
+from sessions.flags.services import flag_acknowledge
 from sessions.models import Appointment, Flag
 from tests.sessions.factories import AppointmentFactory
 from tests.sessions.test_masseur_support import NOW, TODAY, at, make_day, screen

@@ -8,7 +8,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.db import connection
 
-from sessions import flag_scan
+from sessions.flags import scan as flag_scan
 from sessions.models import Appointment, Flag
 from tests.sessions.test_masseur_support import NOW, make_day
 

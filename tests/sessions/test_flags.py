@@ -5,7 +5,7 @@ import time_machine
 from django.db import IntegrityError
 
 from screening.models import Clearance, Contraindication
-from sessions.flags import baseline_for, flag_acknowledge, flags_raise_for, open_flags
+from sessions.flags.services import baseline_for, flag_acknowledge, flags_raise_for, open_flags
 from sessions.models import Appointment, Flag
 from tests.sessions.test_masseur_support import NOW, TODAY, at, make_day, past_appointment, screen
 

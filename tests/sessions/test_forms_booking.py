@@ -5,7 +5,7 @@ import pytest
 from django.http import QueryDict
 
 from parlor.models import Masseur
-from sessions.forms.booking import AppointmentBookForm, CourseExtendForm, CourseForm, SessionFormSet
+from sessions.booking.forms import AppointmentBookForm, CourseExtendForm, CourseForm, SessionFormSet
 from sessions.models import Course
 from tests.factories import ClientFactory, MassageTypeFactory, MasseurFactory, RoomFactory
 from tests.sessions.conftest import MONDAY

@@ -5,8 +5,8 @@ import time_machine
 from django.urls import reverse
 
 from screening.models import Clearance
-from sessions.flags import flag_acknowledge, flags_raise_for
-from sessions.history import client_history
+from sessions.care.history import client_history
+from sessions.flags.services import flag_acknowledge, flags_raise_for
 from sessions.models import Appointment, Course, SessionLog, SessionLogAddendum
 from tests.sessions.factories import AppointmentFactory, CourseFactory
 from tests.sessions.test_masseur_support import NOW, TODAY, at, logged_in, make_day

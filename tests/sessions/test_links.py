@@ -9,8 +9,8 @@ from django.test import Client as DjangoClient
 from django.urls import reverse
 
 from clients.models import Client as ClientRecord
-from sessions import links
 from sessions.models import Appointment, Reminder, ReminderPolicy
+from sessions.reminders import links
 from tests.factories import ClientFactory
 from tests.sessions.factories import AppointmentFactory
 

@@ -3,7 +3,7 @@ import time_machine
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 
-from sessions.logs import LogInput, allergen_in, log_problems, sessionlog_add_addendum, sessionlog_save
+from sessions.care.logs import LogInput, allergen_in, log_problems, sessionlog_add_addendum, sessionlog_save
 from sessions.models import Appointment, Course, SessionLog, SessionLogAddendum
 from tests.sessions.test_masseur_support import NOW, make_day, past_appointment
 
@@ -51,7 +51,7 @@ def test_allergen_in_matches_case_insensitively_inside_a_product_name():
 
 
 def test_log_problems_good_log_has_none(day):
-    from sessions.logs import verdict_for_appointment
+    from sessions.care.logs import verdict_for_appointment
 
     assert log_problems(good(), verdict=verdict_for_appointment(day.appointment), signing=True) == {}
 

@@ -1,7 +1,7 @@
 import pytest
 import time_machine
 
-from sessions import demo_logs
+from sessions.demo import logs as demo_logs
 from sessions.models import Appointment, Course, SessionLog
 from tests.sessions.test_masseur_support import NOW, make_day, past_appointment
 

@@ -7,8 +7,10 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.urls import reverse
 
 from parlor import roles
-from sessions.flags import flag_acknowledge, flags_raise_for
-from sessions.masseur import DayOfAnswers, appointment_check_in, hold_reason, my_day, pain_chart
+from sessions.care.checkin import DayOfAnswers, appointment_check_in, hold_reason
+from sessions.care.myday import my_day
+from sessions.care.review import pain_chart
+from sessions.flags.services import flag_acknowledge, flags_raise_for
 from sessions.models import Appointment, DayOfCheck, Flag, SessionLog
 from tests.factories import ClientFactory, UserFactory
 from tests.sessions.factories import AppointmentFactory

@@ -13,9 +13,9 @@ from icalendar import Calendar
 
 from screening import services as screening_services
 from screening.models import Contraindication
-from sessions import outbox, tasks_reminders
-from sessions import reminders as planning
 from sessions.models import Appointment, Reminder
+from sessions.reminders import outbox, planning
+from sessions.reminders import tasks as tasks_reminders
 from tests.sessions.factories import AppointmentFactory, CourseFactory
 
 UTC = datetime.UTC
@@ -361,7 +361,7 @@ def test_run_scan_command_reports(world, capsys):
 
 
 def test_appointment_email_has_its_own_confirm_and_cancel_links(world, settings):
-    from sessions import links
+    from sessions.reminders import links
 
     settings.PARLOR_BASE_URL = "https://parlor.example"
     reminder = reminder_for(world, language="en")
@@ -376,7 +376,7 @@ def test_appointment_email_has_its_own_confirm_and_cancel_links(world, settings)
 
 
 def test_fresh_screening_email_has_questionnaire_link(world):
-    from sessions import links
+    from sessions.reminders import links
 
     reminder = reminder_for(world, kind=Kind.FRESH_SCREENING)
     outbox.dispatch()
@@ -385,7 +385,7 @@ def test_fresh_screening_email_has_questionnaire_link(world):
 
 
 def test_moved_email_links_carry_the_new_time(world, monkeypatch):
-    from sessions import links
+    from sessions.reminders import links
 
     reminder = reminder_for(world, kind=Kind.MOVED)
     outbox.dispatch()

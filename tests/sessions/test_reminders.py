@@ -8,9 +8,10 @@ import time_machine
 from django.utils import timezone
 
 from screening import services as screening_services
-from sessions import reminders as planning
-from sessions import services, tasks_reminders
+from sessions.booking import services
 from sessions.models import Appointment, Reminder, ReminderPolicy
+from sessions.reminders import planning
+from sessions.reminders import tasks as tasks_reminders
 from tests.sessions.conftest import MONDAY
 from tests.sessions.factories import AppointmentFactory, CourseFactory
 

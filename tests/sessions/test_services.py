@@ -5,8 +5,7 @@ import pytest
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from parlor import roles
-from sessions.models import Appointment, Course
-from sessions.services import (
+from sessions.booking.services import (
     CourseBookingError,
     SessionChoice,
     appointment_book,
@@ -17,6 +16,7 @@ from sessions.services import (
     course_cancel_rest,
     course_propose,
 )
+from sessions.models import Appointment, Course
 from tests.factories import ClientFactory, MasseurFactory, RoomFactory, TimeOffFactory, UserFactory, WorkingHoursFactory
 from tests.sessions.conftest import MONDAY, Status
 from tests.sessions.factories import AppointmentFactory
@@ -140,7 +140,7 @@ def test_appointment_book_over_a_cancelled_one_is_allowed(world):
 
 def test_appointment_book_constraint_race_becomes_the_same_message(world, monkeypatch):
     # As if the check ran before a concurrent booking committed: only the constraint sees it.
-    monkeypatch.setattr("sessions.services.appointment_conflicts", lambda **kwargs: {})
+    monkeypatch.setattr("sessions.booking.services.appointment_conflicts", lambda **kwargs: {})
     AppointmentFactory(masseur=world.masseur, massage_type=world.massage_type, starts_at=TEN)
 
     assert errors_of(lambda: book(world)) == {"masseur": ["Олена already has an appointment at this time."]}

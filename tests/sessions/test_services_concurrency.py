@@ -7,8 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from sessions.booking.services import CourseBookingError, appointment_book, course_book
 from sessions.models import Appointment, Course
-from sessions.services import CourseBookingError, appointment_book, course_book
 from tests.factories import ClientFactory
 from tests.sessions.conftest import make_world
 

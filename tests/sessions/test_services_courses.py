@@ -6,7 +6,7 @@ import uuid
 import pytest
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from sessions import services
+from sessions.booking import services
 from sessions.models import Appointment, Course
 from tests.factories import WorkingHoursFactory
 from tests.sessions.factories import AppointmentFactory, CourseFactory

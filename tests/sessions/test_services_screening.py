@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from screening import services as screening_services
 from screening.models import Contraindication
+from sessions.booking.services import appointment_book
 from sessions.models import Appointment
-from sessions.services import appointment_book
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from screening import services as screening_services
 from screening.models import Contraindication
-from sessions import booking_support
+from sessions.booking import page_selectors as booking_support
 from sessions.models import Appointment, Course
 from tests.clients.helpers import make_client
 from tests.factories import ClientFactory, MasseurFactory, RoomFactory, UserFactory, WorkingHoursFactory
@@ -260,7 +260,7 @@ def test_course_create_blocked_booked_by_a_manager_with_a_reason(world, manager_
 
 
 def _book_course_directly(world, sessions=10, *, start=TEN):
-    from sessions.services import course_book
+    from sessions.booking.services import course_book
 
     return course_book(
         client=world.client,

@@ -1,25 +1,30 @@
+from importlib import import_module
+from importlib.util import find_spec
+
+from django.apps import apps
 from django.core.management.base import BaseCommand
-from django.utils.module_loading import import_string
 
 from parlor.demo import DEMO_PASSWORD, STAFF
 
-# Each app's demo seeder, in dependency order; later apps build on earlier ones.
-SEEDERS = [
-    "parlor.demo.seed",
-    "clients.demo.seed",
-    "screening.demo.seed",
-    "sessions.demo.seed",
-    "sessions.demo_logs.seed",
-    "sessions.demo_reminders.seed",
-]
+
+def seeders() -> list[str]:
+    """Each installed app's `<app>.demo.seed`, in INSTALLED_APPS order: an app is listed after the
+    apps it builds on, so its demo finds theirs. Found, not named, so parlor imports no app above it."""
+    found = []
+    for config in apps.get_app_configs():
+        module = f"{config.name}.demo"
+        if find_spec(config.name) and find_spec(module) is not None and hasattr(import_module(module), "seed"):
+            found.append(f"{module}.seed")
+    return found
 
 
 class Command(BaseCommand):
     help = "Load the demo data; safe to run again (it only adds what is missing)."
 
     def handle(self, *args, **options):
-        for path in SEEDERS:
-            import_string(path)()
+        for path in seeders():
+            module, _, name = path.rpartition(".")
+            getattr(import_module(module), name)()
         self.stdout.write(self.style.SUCCESS(f"Demo data is in place. Logins (password {DEMO_PASSWORD}):"))
         for username, _first, _last, role in STAFF:
             self.stdout.write(f"  {username:<10} {role}")

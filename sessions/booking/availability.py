@@ -1,0 +1,295 @@
+"""Free slots: when a massage type can be booked, with whom and in which room.
+
+Pure functions do the arithmetic on plain values; `free_slots` loads what they
+need with a fixed number of queries (see `load`) whatever the staff size or
+the number of days.
+
+Time: working hours are Kyiv wall-clock times, but every instant here is an
+aware UTC datetime. A working interval becomes the set of real instants whose
+local wall-clock time lies in it, computed per stretch of constant UTC offset;
+so a local time that does not exist (the spring gap) is never offered, and a
+local time that happens twice (the autumn repeat) is two distinct instants.
+"""
+
+import bisect
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from parlor.models import MassageType, Masseur, Room, TimeOff, WorkingHours
+from sessions.localtime import kyiv
+
+UTC = datetime.UTC
+Interval = tuple[datetime.datetime, datetime.datetime]
+
+MAX_RANGE_DAYS = 366
+# The longest a session and its rest can last (parlor.MassageType's validators: 180 + 60 minutes).
+MAX_BLOCK = datetime.timedelta(minutes=240)
+
+
+# --- pure functions -----------------------------------------------------------------------------
+
+
+def local_day_bounds(day: datetime.date, tz: ZoneInfo) -> Interval:
+    """[first instant of the local day, first instant of the next one), in UTC.
+
+    Midnight exists exactly once in Kyiv (the clocks move at 03:00/04:00).
+    """
+    start = datetime.datetime.combine(day, datetime.time.min, tzinfo=tz).astimezone(UTC)
+    end = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz).astimezone(UTC)
+    return start, end
+
+
+def offset_stretches(
+    day: datetime.date, tz: ZoneInfo
+) -> list[tuple[datetime.datetime, datetime.datetime, datetime.timedelta]]:
+    """The local day cut where the UTC offset changes: [(utc start, utc end, offset)], one or two stretches."""
+    start, end = local_day_bounds(day, tz)
+
+    def offset(instant: datetime.datetime) -> datetime.timedelta:
+        return instant.astimezone(tz).utcoffset()
+
+    first, last = offset(start), offset(end - datetime.timedelta(microseconds=1))
+    if first == last:
+        return [(start, end, first)]
+    # Transitions fall on whole minutes: bisect the minutes of the day for the first one with the new offset.
+    low, high = 0, int((end - start).total_seconds() // 60)
+    while low < high:
+        mid = (low + high) // 2
+        if offset(start + datetime.timedelta(minutes=mid)) == first:
+            low = mid + 1
+        else:
+            high = mid
+    change = start + datetime.timedelta(minutes=low)
+    return [(start, change, first), (change, end, last)]
+
+
+def working_intervals(
+    day: datetime.date, hours: Iterable[tuple[datetime.time, datetime.time]], tz: ZoneInfo
+) -> list[Interval]:
+    """Real (UTC) instants of `day` whose local wall-clock time lies in one of the [starts, ends) intervals.
+
+    Merged and sorted. On 2027-03-28, 00:00-08:00 in Kyiv is 7 hours (22:00Z-05:00Z);
+    on 2027-10-31 it is 9 hours (21:00Z-06:00Z).
+    """
+    pieces: list[Interval] = []
+    for stretch_start, stretch_end, offset in offset_stretches(day, tz):
+        for starts, ends in hours:
+            wall_start = datetime.datetime.combine(day, starts, tzinfo=UTC) - offset
+            wall_end = datetime.datetime.combine(day, ends, tzinfo=UTC) - offset
+            lo, hi = max(stretch_start, wall_start), min(stretch_end, wall_end)
+            if lo < hi:
+                pieces.append((lo, hi))
+    return merge(pieces)
+
+
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
+    """Sorted union of half-open intervals; touching ones join."""
+    merged: list[list[datetime.datetime]] = []
+    for lo, hi in sorted(intervals):
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return [(lo, hi) for lo, hi in merged]
+
+
+def overlaps_any(busy: Sequence[Interval], lo: datetime.datetime, hi: datetime.datetime) -> bool:
+    """Does [lo, hi) overlap one of the merged, sorted half-open intervals in `busy`?"""
+    # The first interval ending after lo is the only candidate.
+    index = bisect.bisect_right(busy, lo, key=lambda interval: interval[1])
+    return index < len(busy) and busy[index][0] < hi
+
+
+def candidate_starts(
+    window: Interval, *, length: datetime.timedelta, step: datetime.timedelta
+) -> Iterable[datetime.datetime]:
+    """Starts on the step grid from the window's start at which a session of `length` fits inside it."""
+    start, end = window
+    while start + length <= end:
+        yield start
+        start += step
+
+
+@dataclass(frozen=True)
+class Slot:
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    blocks_until: datetime.datetime
+    masseur: Masseur
+    rooms: tuple[Room, ...]
+
+    @property
+    def room(self) -> Room:
+        return self.rooms[0]
+
+
+@dataclass
+class AvailabilityData:
+    """Everything the arithmetic needs for some days, keyed by ids."""
+
+    tz: ZoneInfo
+    masseurs: dict[int, Masseur]
+    # masseur id -> weekday -> [(starts, ends)]
+    hours: dict[int, dict[int, list[tuple[datetime.time, datetime.time]]]]
+    # masseur id -> merged busy intervals (appointments up to blocks_until, time off)
+    masseur_busy: dict[int, list[Interval]]
+    rooms: list[Room]
+    room_busy: dict[int, list[Interval]] = field(default_factory=dict)
+
+
+def slots_for_day(
+    data: AvailabilityData,
+    day: datetime.date,
+    *,
+    duration: datetime.timedelta,
+    buffer: datetime.timedelta,
+    step: datetime.timedelta,
+    now: datetime.datetime,
+    masseur_ids: Iterable[int] | None = None,
+) -> list[Slot]:
+    """Free slots of one local day, sorted by start then masseur name.
+
+    A slot: the session [start, start + duration) lies inside the masseur's
+    working hours and not before `now`; [start, start + duration + buffer)
+    overlaps none of the masseur's appointments (with their buffers) or time
+    off, and at least one active room is free for all of it.
+    """
+    slots: list[Slot] = []
+    ids = data.masseurs.keys() if masseur_ids is None else [i for i in masseur_ids if i in data.masseurs]
+    for masseur_id in ids:
+        hours = data.hours.get(masseur_id, {}).get(day.weekday())
+        if not hours:
+            continue
+        busy = data.masseur_busy.get(masseur_id, [])
+        for window in working_intervals(day, hours, data.tz):
+            for start in candidate_starts(window, length=duration, step=step):
+                blocks_until = start + duration + buffer
+                if start < now or overlaps_any(busy, start, blocks_until):
+                    continue
+                rooms = tuple(
+                    room
+                    for room in data.rooms
+                    if not overlaps_any(data.room_busy.get(room.pk, []), start, blocks_until)
+                )
+                if rooms:
+                    slots.append(Slot(start, start + duration, blocks_until, data.masseurs[masseur_id], rooms))
+    slots.sort(key=lambda slot: (slot.starts_at, slot.masseur.display_name, slot.masseur.pk))
+    return slots
+
+
+# --- loading ------------------------------------------------------------------------------------
+
+
+def _day_ranges(days: Iterable[datetime.date], tz: ZoneInfo) -> list[Interval]:
+    """UTC ranges covering the days, consecutive days joined, so a date range is a single condition."""
+    return merge(local_day_bounds(day, tz) for day in days)
+
+
+def load(
+    *,
+    massage_type: MassageType,
+    days: Iterable[datetime.date],
+    masseur: Masseur | None = None,
+    exclude_appointment_pk: int | None = None,
+) -> AvailabilityData:
+    """Load hours, time off, rooms and live appointments for the days: four queries, whatever the staff size.
+
+    Masseurs: active and qualified for the massage type (only `masseur` when given).
+    """
+    from sessions.models import Appointment
+
+    tz = kyiv()
+    days = sorted(set(days))
+    ranges = _day_ranges(days, tz)
+    # An appointment lasts at most MAX_BLOCK (type length plus rest), so one
+    # starting that long before a day can still block its first minutes; the
+    # bounds on starts_at alone let the day view's index serve this.
+    appointments_reach = Q()
+    time_off_reach = Q()
+    for lo, hi in ranges:
+        appointments_reach |= Q(starts_at__gte=lo - MAX_BLOCK, starts_at__lt=hi + MAX_BLOCK)
+        time_off_reach |= Q(starts_at__lt=hi + MAX_BLOCK, ends_at__gt=lo - MAX_BLOCK)
+
+    qualified = Masseur.objects.filter(is_active=True, qualifications=massage_type)
+    if masseur is not None:
+        qualified = qualified.filter(pk=masseur.pk)
+
+    # 1. Working hours with their masseurs (masseurs without hours are never free).
+    masseurs: dict[int, Masseur] = {}
+    hours: dict[int, dict[int, list[tuple[datetime.time, datetime.time]]]] = defaultdict(lambda: defaultdict(list))
+    weekdays = {day.weekday() for day in days}
+    for interval in WorkingHours.objects.filter(masseur__in=qualified, weekday__in=weekdays).select_related("masseur"):
+        masseurs[interval.masseur_id] = interval.masseur
+        hours[interval.masseur_id][interval.weekday].append((interval.starts, interval.ends))
+
+    masseur_busy: dict[int, list[Interval]] = defaultdict(list)
+    # 2. Time off of those masseurs.
+    for masseur_id, starts_at, ends_at in TimeOff.objects.filter(time_off_reach, masseur__in=qualified).values_list(
+        "masseur_id", "starts_at", "ends_at"
+    ):
+        masseur_busy[masseur_id].append((starts_at, ends_at))
+
+    # 3. Rooms in use.
+    rooms = list(Room.objects.filter(is_active=True).order_by("name"))
+
+    # 4. Live appointments of every masseur and room in those days: the rooms
+    # are shared by all masseurs, so this one is not filtered by masseur.
+    appointments = Appointment.objects.filter(appointments_reach).exclude(status__in=Appointment.NOT_LIVE)
+    if exclude_appointment_pk is not None:
+        appointments = appointments.exclude(pk=exclude_appointment_pk)
+    room_busy: dict[int, list[Interval]] = defaultdict(list)
+    for masseur_id, room_id, starts_at, blocks_until in appointments.values_list(
+        "masseur_id", "room_id", "starts_at", "blocks_until"
+    ):
+        if masseur_id in masseurs:
+            masseur_busy[masseur_id].append((starts_at, blocks_until))
+        room_busy[room_id].append((starts_at, blocks_until))
+
+    return AvailabilityData(
+        tz=tz,
+        masseurs=masseurs,
+        hours={k: dict(v) for k, v in hours.items()},
+        masseur_busy={k: merge(v) for k, v in masseur_busy.items()},
+        rooms=rooms,
+        room_busy={k: merge(v) for k, v in room_busy.items()},
+    )
+
+
+def free_slots(
+    *,
+    massage_type: MassageType,
+    start_date: datetime.date,
+    end_date: datetime.date,
+    masseur: Masseur | None = None,
+    step_minutes: int = 15,
+    now: datetime.datetime | None = None,
+) -> list[Slot]:
+    """Free slots of the massage type from start_date to end_date inclusive (local dates), in four queries."""
+    if end_date < start_date:
+        raise ValidationError({"end_date": _("The end date must not be before the start date.")})
+    if (end_date - start_date).days >= MAX_RANGE_DAYS:
+        raise ValidationError({"end_date": _("Look at most a year ahead.")})
+    if not 5 <= step_minutes <= 120:
+        raise ValidationError({"step_minutes": _("The step must be between 5 and 120 minutes.")})
+    days = [start_date + datetime.timedelta(days=n) for n in range((end_date - start_date).days + 1)]
+    data = load(massage_type=massage_type, days=days, masseur=masseur)
+    now = now or timezone.now()
+    slots: list[Slot] = []
+    for day in days:
+        slots += slots_for_day(
+            data,
+            day,
+            duration=datetime.timedelta(minutes=massage_type.duration_minutes),
+            buffer=datetime.timedelta(minutes=massage_type.buffer_minutes),
+            step=datetime.timedelta(minutes=step_minutes),
+            now=now,
+        )
+    return slots

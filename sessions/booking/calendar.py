@@ -1,0 +1,581 @@
+"""Reads for the calendar (day and week grids) and the reception dashboard.
+
+Every page loads with a fixed number of queries, whatever the number of
+masseurs or appointments shown: the appointments come in one query with
+their course number as a correlated subquery, open flags in one query, and
+the screening verdicts in one `verdicts_for_many` call per day shown.
+
+The grid is an HTML table: one row per GRID_STEP of local wall-clock time,
+one column per masseur, room or day. An appointment takes the rows from its
+start to the end of the client's rest (blocks_until), since the masseur and
+the room are busy until then. Live appointments never overlap within a
+column (the exclusion constraints), so only the rounding to the grid can make
+two touch; the later one then moves down a row, its own times still shown.
+"""
+
+import datetime
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django.apps import apps
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from parlor.models import Masseur, Room, TimeOff, WorkingHours
+from screening import selectors as screening_selectors
+from sessions.booking.availability import Interval, local_day_bounds, merge, overlaps_any, working_intervals
+from sessions.localtime import kyiv
+from sessions.models import Appointment, Course
+
+GRID_STEP = datetime.timedelta(minutes=15)
+# A room or masseur suggested from an empty cell is free at least this long:
+# a usual session with its rest.
+SUGGESTION_WINDOW = datetime.timedelta(minutes=60)
+# The grid when nobody works and nothing is booked.
+DEFAULT_HOURS = (datetime.time(9, 0), datetime.time(18, 0))
+# Dates the calendar accepts in a URL; beyond them timezone arithmetic overflows.
+MIN_DATE = datetime.date(2000, 1, 1)
+MAX_DATE = datetime.date(2100, 12, 31)
+
+STATUS_BADGES = {
+    Appointment.Status.BOOKED: "bg-secondary",
+    Appointment.Status.CONFIRMED: "bg-primary",
+    Appointment.Status.CHECKED_IN: "bg-info text-dark",
+    Appointment.Status.COMPLETED: "bg-success",
+    Appointment.Status.CANCELLED: "bg-light text-dark border",
+    Appointment.Status.NO_SHOW: "bg-dark",
+    Appointment.Status.ON_HOLD: "bg-warning text-dark",
+}
+
+
+# --- links that may not exist yet -----------------------------------------------------------------
+
+
+def url_maker(name: str) -> Callable[..., str | None]:
+    """A function giving the URL of a named page with arguments, or None while that page does not exist.
+
+    The booking pages are built separately; the calendar keeps working, without
+    those links, until they are there.
+    """
+
+    def make(*args) -> str | None:
+        try:
+            return reverse(name, args=args)
+        except NoReverseMatch:
+            return None
+
+    return make
+
+
+def booking_url(base: str | None, **params) -> str | None:
+    if base is None:
+        return None
+    return f"{base}?{urlencode({k: v for k, v in params.items() if v is not None})}"
+
+
+# --- appointments with what a calendar entry shows ------------------------------------------------
+
+
+@dataclass
+class Entry:
+    """One appointment as the calendar and the dashboard show it."""
+
+    appointment: Appointment
+    number: int | None = None  # its place among the course's live sessions
+    open_flags: int = 0
+    verdict: object | None = None  # screening.rules.Verdict of the client on the appointment's day
+    url: str | None = None
+
+    @property
+    def progress(self) -> str:
+        course = self.appointment.course
+        if course is None or self.number is None or not self.appointment.is_live:
+            return ""
+        return f"{self.number}/{course.planned_sessions}"
+
+    @property
+    def status_badge(self) -> str:
+        return STATUS_BADGES.get(self.appointment.status, "bg-secondary")
+
+    @property
+    def verdict_marked(self) -> bool:
+        """Worth a look before the session: anything but a plain "allowed"."""
+        return self.verdict is not None and str(self.verdict.status) != "allowed"
+
+    @property
+    def adaptations(self) -> str:
+        if self.verdict is None:
+            return ""
+        return "; ".join(str(a.reason) for a in self.verdict.adaptations)
+
+
+def _course_number() -> Subquery:
+    """How many live sessions of the appointment's course start no later than it: its number, e.g. 4 of 10."""
+    return Subquery(
+        Appointment.objects.filter(course=OuterRef("course"), starts_at__lte=OuterRef("starts_at"))
+        .exclude(status__in=Appointment.NOT_LIVE)
+        .order_by()
+        .values("course")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+
+
+def _appointments(condition: Q) -> list[Appointment]:
+    """Appointments matching the condition with everything an entry shows: one query."""
+    return list(
+        Appointment.objects.filter(condition)
+        .select_related("client", "masseur", "room", "massage_type", "course")
+        .annotate(course_number=_course_number())
+        .order_by("starts_at", "masseur__display_name", "pk")
+    )
+
+
+def open_flag_counts(appointment_ids: Iterable[int]) -> dict[int, int]:
+    """Open (unacknowledged) flags per appointment: one query, none while the flags do not exist yet."""
+    ids = list(appointment_ids)
+    if not ids:
+        return {}
+    try:
+        flag_model = apps.get_model("treatments", "Flag")
+    except LookupError:
+        return {}
+    return dict(
+        flag_model.objects.filter(appointment_id__in=ids, acknowledged_at__isnull=True)
+        .order_by()
+        .values("appointment_id")
+        .annotate(n=Count("pk"))
+        .values_list("appointment_id", "n")
+    )
+
+
+def _entries(
+    appointments: list[Appointment], *, with_verdicts: bool = True, detail_url: Callable | None = None
+) -> list[Entry]:
+    """Entries with flags (one query) and verdicts (one verdicts_for_many call per local day present)."""
+    flags = open_flag_counts(a.pk for a in appointments)
+    verdicts: dict[tuple[datetime.date, int], object] = {}
+    if with_verdicts:
+        tz = kyiv()
+        clients_by_day: dict[datetime.date, dict[int, object]] = defaultdict(dict)
+        for appointment in appointments:
+            if appointment.is_live:
+                clients_by_day[appointment.starts_at.astimezone(tz).date()][appointment.client_id] = appointment.client
+        for day, clients in clients_by_day.items():
+            for client_id, verdict in screening_selectors.verdicts_for_many(clients.values(), None, day).items():
+                verdicts[(day, client_id)] = verdict
+    entries = []
+    for appointment in appointments:
+        day = timezone.localtime(appointment.starts_at).date()
+        entries.append(
+            Entry(
+                appointment=appointment,
+                number=getattr(appointment, "course_number", None),
+                open_flags=flags.get(appointment.pk, 0),
+                verdict=verdicts.get((day, appointment.client_id)),
+                url=detail_url(appointment.pk) if detail_url else None,
+            )
+        )
+    return entries
+
+
+# --- the grid -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    kind: str  # "appointment", "free", "closed", "past"
+    starts_at: datetime.datetime
+    rowspan: int = 1
+    entry: Entry | None = None
+    book_url: str | None = None
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    day: datetime.date
+    masseur: Masseur | None = None
+    room: Room | None = None
+    # Real instants when the column can take bookings (a masseur's hours, or anybody's for a room).
+    working: list[Interval] = field(default_factory=list)
+    off: list[Interval] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+    url: str | None = None
+
+
+@dataclass
+class Grid:
+    columns: list[Column]
+    # [(local wall time, [cells of that row, the ones covered by a taller cell left out])]
+    rows: list[tuple[datetime.time, list[Cell]]]
+
+
+def _minutes(instant: datetime.datetime, day: datetime.date, tz: ZoneInfo) -> int:
+    """Local wall-clock minutes since midnight of `day` (past midnight keeps counting)."""
+    local = instant.astimezone(tz)
+    return (local.date() - day).days * 24 * 60 + local.hour * 60 + local.minute
+
+
+def _grid_bounds(columns: list[Column], tz: ZoneInfo) -> tuple[int, int]:
+    """Minutes from midnight of the first and last row: all working hours and appointments, on the step."""
+    step = int(GRID_STEP.total_seconds() // 60)
+    lows, highs = [], []
+    for column in columns:
+        for lo, hi in column.working:
+            lows.append(_minutes(lo, column.day, tz))
+            highs.append(_minutes(hi, column.day, tz))
+        for entry in column.entries:
+            lows.append(_minutes(entry.appointment.starts_at, column.day, tz))
+            highs.append(_minutes(entry.appointment.blocks_until, column.day, tz))
+    if not lows:
+        lows, highs = [DEFAULT_HOURS[0].hour * 60], [DEFAULT_HOURS[1].hour * 60]
+    low = max(0, min(lows)) // step * step
+    high = min(24 * 60, math.ceil(max(highs) / step) * step)
+    return low, max(high, low + step)
+
+
+def _instant(day: datetime.date, minutes: int, tz: ZoneInfo) -> datetime.datetime:
+    wall = datetime.datetime.combine(day, datetime.time.min) + datetime.timedelta(minutes=minutes)
+    return wall.replace(tzinfo=tz)
+
+
+def build_grid(
+    columns: list[Column],
+    *,
+    now: datetime.datetime,
+    free_cell: Callable[[Column, datetime.datetime], Cell],
+) -> Grid:
+    """Lay the columns' entries on a GRID_STEP table; `free_cell` decides what an empty working cell offers."""
+    tz = kyiv()
+    step = int(GRID_STEP.total_seconds() // 60)
+    low, high = _grid_bounds(columns, tz)
+    count = (high - low) // step
+    # Per column: row -> ("start", entry, rowspan) or ("covered",).
+    layouts: list[dict[int, tuple]] = []
+    for column in columns:
+        layout: dict[int, tuple] = {}
+        for entry in sorted(column.entries, key=lambda e: e.appointment.starts_at):
+            start = round((_minutes(entry.appointment.starts_at, column.day, tz) - low) / step)
+            end = round((_minutes(entry.appointment.blocks_until, column.day, tz) - low) / step)
+            start = min(max(start, 0), count - 1)
+            while start < count and start in layout:
+                start += 1
+            if start >= count:
+                continue  # cannot happen for live appointments; the page lists none twice
+            end = min(max(end, start + 1), count)
+            span = next((row for row in range(start + 1, end) if row in layout), end) - start
+            layout[start] = ("start", entry, span)
+            for row in range(start + 1, start + span):
+                layout[row] = ("covered",)
+        layouts.append(layout)
+
+    rows = []
+    for index in range(count):
+        minutes = low + index * step
+        cells = []
+        for column, layout in zip(columns, layouts, strict=True):
+            placed = layout.get(index)
+            if placed is None:
+                cells.append(_empty_cell(column, _instant(column.day, minutes, tz), now=now, free_cell=free_cell))
+            elif placed[0] == "start":
+                starts_at = _instant(column.day, minutes, tz)
+                cells.append(Cell("appointment", starts_at, rowspan=placed[2], entry=placed[1]))
+        label = datetime.time((minutes // 60) % 24, minutes % 60)
+        rows.append((label, cells))
+    return Grid(columns=columns, rows=rows)
+
+
+def _empty_cell(column: Column, starts_at: datetime.datetime, *, now, free_cell) -> Cell:
+    ends_at = starts_at + GRID_STEP
+    working = any(lo <= starts_at and ends_at <= hi for lo, hi in column.working)
+    if not working or overlaps_any(column.off, starts_at, ends_at):
+        return Cell("closed", starts_at)
+    if starts_at < now:
+        return Cell("past", starts_at)
+    return free_cell(column, starts_at)
+
+
+# --- day view -------------------------------------------------------------------------------------
+
+
+@dataclass
+class DayCalendar:
+    day: datetime.date
+    by: str  # "masseurs" or "rooms"
+    grid: Grid
+    # Cancelled and no-show appointments: listed under the grid, struck through.
+    not_live: list[Entry]
+    count: int
+
+
+def _hours_by_masseur(hours: Iterable[WorkingHours]) -> dict[int, dict[int, list[tuple]]]:
+    result: dict[int, dict[int, list[tuple]]] = defaultdict(lambda: defaultdict(list))
+    for interval in hours:
+        result[interval.masseur_id][interval.weekday].append((interval.starts, interval.ends))
+    return result
+
+
+def day_calendar(*, day: datetime.date, by: str = "masseurs", can_book: bool, now=None) -> DayCalendar:
+    """The day view: seven queries plus three for the verdicts, whatever the number of appointments."""
+    tz = kyiv()
+    now = now or timezone.now()
+    start, end = local_day_bounds(day, tz)
+
+    hours = list(WorkingHours.objects.filter(weekday=day.weekday(), masseur__is_active=True).select_related("masseur"))
+    masseurs = {interval.masseur_id: interval.masseur for interval in hours}
+    week_hours = _hours_by_masseur(hours)
+    off: dict[int, list[Interval]] = defaultdict(list)
+    for masseur_id, lo, hi in TimeOff.objects.filter(starts_at__lt=end, ends_at__gt=start).values_list(
+        "masseur_id", "starts_at", "ends_at"
+    ):
+        off[masseur_id].append((lo, hi))
+    off = {k: merge(v) for k, v in off.items()}
+    rooms = list(Room.objects.filter(is_active=True).order_by("name"))
+
+    appointments = _appointments(Q(starts_at__gte=start, starts_at__lt=end))
+    entries = _entries(appointments, detail_url=url_maker("sessions:appointment-detail"))
+    live = [e for e in entries if e.appointment.is_live]
+    not_live = [e for e in entries if not e.appointment.is_live]
+
+    working = {
+        masseur_id: working_intervals(day, week_hours[masseur_id].get(day.weekday(), []), tz) for masseur_id in masseurs
+    }
+    # Off all the working day: not working that day, no column unless something is booked.
+    booked = {e.appointment.masseur_id for e in live}
+    for masseur_id in list(masseurs):
+        away = all(_covered(off.get(masseur_id, []), lo, hi) for lo, hi in working[masseur_id])
+        if away and masseur_id not in booked:
+            del masseurs[masseur_id]
+    for entry in live:
+        masseurs.setdefault(entry.appointment.masseur_id, entry.appointment.masseur)
+
+    masseur_busy = _busy(live, key=lambda a: a.masseur_id)
+    room_busy = _busy(live, key=lambda a: a.room_id)
+    base = url_maker("sessions:appointment-book")() if can_book else None
+
+    if by == "rooms":
+        all_rooms = {room.pk: room for room in rooms}
+        for entry in live:
+            all_rooms.setdefault(entry.appointment.room_id, entry.appointment.room)
+        anybody = merge(interval for intervals in working.values() for interval in intervals)
+        ordered_masseurs = sorted(masseurs.values(), key=lambda m: (m.display_name, m.pk))
+        columns = [
+            Column(
+                key=f"room-{room.pk}",
+                label=room.name,
+                day=day,
+                room=room,
+                working=anybody if room.is_active else [],
+                entries=[e for e in live if e.appointment.room_id == room.pk],
+            )
+            for room in sorted(all_rooms.values(), key=lambda r: (r.name, r.pk))
+        ]
+
+        def free_cell(column: Column, at: datetime.datetime) -> Cell:
+            if base is None:
+                return Cell("free", at)
+            for masseur in ordered_masseurs:
+                if (
+                    any(lo <= at and at + GRID_STEP <= hi for lo, hi in working.get(masseur.pk, []))
+                    and not overlaps_any(off.get(masseur.pk, []), at, at + SUGGESTION_WINDOW)
+                    and not overlaps_any(masseur_busy.get(masseur.pk, []), at, at + SUGGESTION_WINDOW)
+                ):
+                    return Cell(
+                        "free",
+                        at,
+                        book_url=booking_url(base, masseur=masseur.pk, room=column.room.pk, starts_at=_iso(at)),
+                    )
+            return Cell("free", at)
+
+    else:
+        week_url = url_maker("sessions:calendar-week")
+        columns = [
+            Column(
+                key=f"masseur-{masseur.pk}",
+                label=masseur.display_name,
+                day=day,
+                masseur=masseur,
+                working=working.get(masseur.pk, []),
+                off=off.get(masseur.pk, []),
+                entries=[e for e in live if e.appointment.masseur_id == masseur.pk],
+                url=booking_url(week_url(day.isoformat()), masseur=masseur.pk),
+            )
+            for masseur in sorted(masseurs.values(), key=lambda m: (m.display_name, m.pk))
+        ]
+
+        def free_cell(column: Column, at: datetime.datetime) -> Cell:
+            if base is None:
+                return Cell("free", at)
+            room = free_room(rooms, room_busy, at)
+            return Cell(
+                "free",
+                at,
+                book_url=booking_url(
+                    base, masseur=column.masseur.pk, room=room.pk if room else None, starts_at=_iso(at)
+                ),
+            )
+
+    grid = build_grid(columns, now=now, free_cell=free_cell)
+    return DayCalendar(day=day, by=by, grid=grid, not_live=not_live, count=len(live))
+
+
+def _covered(intervals: list[Interval], lo: datetime.datetime, hi: datetime.datetime) -> bool:
+    """Is [lo, hi) inside one of the merged intervals?"""
+    return any(a <= lo and hi <= b for a, b in intervals)
+
+
+def _busy(entries: list[Entry], *, key) -> dict[int, list[Interval]]:
+    busy: dict[int, list[Interval]] = defaultdict(list)
+    for entry in entries:
+        busy[key(entry.appointment)].append((entry.appointment.starts_at, entry.appointment.blocks_until))
+    return {k: merge(v) for k, v in busy.items()}
+
+
+def free_room(rooms: list[Room], room_busy: dict[int, list[Interval]], at: datetime.datetime) -> Room | None:
+    """The first active room free for a usual session with its rest from `at`, if any."""
+    return next(
+        (room for room in rooms if not overlaps_any(room_busy.get(room.pk, []), at, at + SUGGESTION_WINDOW)),
+        None,
+    )
+
+
+def _iso(at: datetime.datetime) -> str:
+    return at.astimezone(kyiv()).isoformat()
+
+
+# --- week view ------------------------------------------------------------------------------------
+
+
+@dataclass
+class WeekCalendar:
+    masseur: Masseur
+    monday: datetime.date
+    days: list[datetime.date]
+    grid: Grid
+    not_live: list[Entry]
+    count: int
+
+
+def week_start(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def week_calendar(*, masseur: Masseur, day: datetime.date, can_book: bool, now=None) -> WeekCalendar:
+    """One masseur's week (Monday to Sunday): six queries plus three per day with appointments for the verdicts."""
+    tz = kyiv()
+    now = now or timezone.now()
+    monday = week_start(day)
+    days = [monday + datetime.timedelta(days=n) for n in range(7)]
+    start, end = local_day_bounds(days[0], tz)[0], local_day_bounds(days[-1], tz)[1]
+
+    week_hours = _hours_by_masseur(WorkingHours.objects.filter(masseur=masseur))[masseur.pk]
+    off = merge(
+        TimeOff.objects.filter(masseur=masseur, starts_at__lt=end, ends_at__gt=start).values_list(
+            "starts_at", "ends_at"
+        )
+    )
+    rooms = list(Room.objects.filter(is_active=True).order_by("name"))
+    appointments = _appointments(Q(masseur=masseur, starts_at__gte=start, starts_at__lt=end))
+    entries = _entries(appointments, detail_url=url_maker("sessions:appointment-detail"))
+    live = [e for e in entries if e.appointment.is_live]
+    not_live = [e for e in entries if not e.appointment.is_live]
+    # Every masseur's bookings hold the rooms: one light query for the room suggestions.
+    room_busy: dict[int, list[Interval]] = defaultdict(list)
+    if can_book:
+        for room_id, lo, hi in (
+            Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end)
+            .exclude(status__in=Appointment.NOT_LIVE)
+            .values_list("room_id", "starts_at", "blocks_until")
+        ):
+            room_busy[room_id].append((lo, hi))
+    room_busy = {k: merge(v) for k, v in room_busy.items()}
+
+    day_url = url_maker("sessions:calendar-day")
+    columns = [
+        Column(
+            key=d.isoformat(),
+            label=d.isoformat(),
+            day=d,
+            masseur=masseur,
+            working=working_intervals(d, week_hours.get(d.weekday(), []), tz) if masseur.is_active else [],
+            off=off,
+            entries=[e for e in live if e.appointment.starts_at.astimezone(tz).date() == d],
+            url=day_url(d.isoformat()),
+        )
+        for d in days
+    ]
+    base = url_maker("sessions:appointment-book")() if can_book else None
+
+    def free_cell(column: Column, at: datetime.datetime) -> Cell:
+        if base is None:
+            return Cell("free", at)
+        room = free_room(rooms, room_busy, at)
+        return Cell(
+            "free",
+            at,
+            book_url=booking_url(base, masseur=masseur.pk, room=room.pk if room else None, starts_at=_iso(at)),
+        )
+
+    grid = build_grid(columns, now=now, free_cell=free_cell)
+    return WeekCalendar(masseur=masseur, monday=monday, days=days, grid=grid, not_live=not_live, count=len(live))
+
+
+# --- reception dashboard --------------------------------------------------------------------------
+
+
+@dataclass
+class CourseToBook:
+    course: Course
+    booked: int
+    completed: int
+    url: str | None
+
+    @property
+    def to_book(self) -> int:
+        return max(self.course.planned_sessions - self.booked, 0)
+
+
+@dataclass
+class ReceptionDashboard:
+    today: list[Entry]
+    on_hold: list[Entry]
+    courses: list[CourseToBook]
+
+
+def reception_dashboard(*, day: datetime.date) -> ReceptionDashboard:
+    """Today's appointments, those on hold from today on, courses with sessions still to book: four queries."""
+    tz = kyiv()
+    start, end = local_day_bounds(day, tz)
+    detail = url_maker("sessions:appointment-detail")
+    appointments = _appointments(
+        Q(starts_at__gte=start, starts_at__lt=end) & ~Q(status=Appointment.Status.CANCELLED)
+        | Q(starts_at__gte=start, status=Appointment.Status.ON_HOLD)
+    )
+    entries = _entries(appointments, with_verdicts=False, detail_url=detail)
+    today = [e for e in entries if e.appointment.starts_at < end]
+    on_hold = [e for e in entries if e.appointment.status == Appointment.Status.ON_HOLD]
+
+    course_url = url_maker("sessions:course-detail")
+    live = ~Q(appointments__status__in=Appointment.NOT_LIVE)
+    courses = (
+        Course.objects.filter(status__in=[Course.Status.PLANNED, Course.Status.ACTIVE])
+        .annotate(
+            booked=Count("appointments", filter=live),
+            completed=Count("appointments", filter=Q(appointments__status=Appointment.Status.COMPLETED)),
+        )
+        .filter(booked__lt=F("planned_sessions"))
+        .select_related("client", "massage_type", "preferred_masseur")
+        .order_by("created_at", "pk")
+    )
+    return ReceptionDashboard(
+        today=today,
+        on_hold=on_hold,
+        courses=[CourseToBook(c, c.booked, c.completed, course_url(c.pk)) for c in courses],
+    )

@@ -1,0 +1,182 @@
+"""Reads the booking pages need beyond sessions.booking.selectors: verdicts for many days at once, a
+re-check of a hand-edited course schedule, and the course page in a fixed number of queries."""
+
+import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clients.models import Client
+from parlor.models import MassageType, Masseur, Room
+from sessions.booking.selectors import MAX_GAP_DAYS, appointment_conflicts, gap_warning, local_date
+from sessions.booking.services import ProposedSession
+from sessions.models import Appointment, Course
+
+# --- screening verdicts -------------------------------------------------------------------------
+
+
+def verdict_on(*, client: Client, massage_type: MassageType, day: datetime.date):
+    """The screening verdict for one day, as the booking services ask it. Three queries at most."""
+    from screening.selectors import verdict_for
+
+    return verdict_for(client=client, massage_type=massage_type, day=day)
+
+
+def verdicts_by_day(*, client: Client, massage_type: MassageType, days: Iterable[datetime.date]) -> dict:
+    """The screening verdict of each day, the same as verdict_for gives one day at a time, in three
+    queries whatever the number of days (a course page shows one per session)."""
+    from screening import rules
+    from screening import selectors as screening
+    from screening.models import Clearance, Screening
+
+    days = sorted(set(days))
+    if not days:
+        return {}
+    # Every screening up to the last day, newest first; each day takes the newest one taken by its end.
+    screenings = list(
+        screening._with_findings(
+            Screening.objects.filter(client=client, taken_at__lt=screening._end_of(days[-1])).order_by(
+                "-taken_at", "-pk"
+            )
+        )
+    )
+    # Clearances valid on some day of the range; rules.evaluate keeps the ones valid on its day.
+    clearances = [
+        screening.clearance_facts(c)
+        for c in Clearance.objects.filter(client=client, issued_on__lte=days[-1], valid_until__gte=days[0])
+        .select_related("covers_contraindication", "covers_massage_type")
+        .order_by("pk")
+    ]
+    facts = screening.client_facts(client)
+    kind = screening.type_facts(massage_type)
+    stale = screening.stale_after_days()
+    verdicts = {}
+    for day in days:
+        end = screening._end_of(day)
+        latest = next((s for s in screenings if s.taken_at < end), None)
+        verdicts[day] = rules.evaluate(
+            facts=facts,
+            massage_type=kind,
+            day=day,
+            screening=screening.screening_facts(latest),
+            clearances=[c for c in clearances if c.is_valid_on(day)],
+            stale_after_days=stale,
+        )
+    return verdicts
+
+
+# --- a hand-edited schedule ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    starts_at: datetime.datetime
+    masseur: Masseur
+    room: Room
+
+
+def check_sessions(
+    *,
+    client: Client,
+    massage_type: MassageType,
+    rows: Sequence[SessionRow],
+    earlier_days: Sequence[datetime.date] = (),
+) -> list[ProposedSession]:
+    """Each row (in the given order) with what would stop it being booked and its gap warnings,
+    the way course_propose reports its own proposal: clashes with what is booked, with the other
+    rows, working hours, qualifications. `earlier_days`: the course's sessions already booked
+    (extending a course), so the first new row is warned about the gap after them.
+    Four queries a row."""
+    duration = datetime.timedelta(minutes=massage_type.duration_minutes)
+    buffer = datetime.timedelta(minutes=massage_type.buffer_minutes)
+    checked: list[ProposedSession] = []
+    for number, row in enumerate(rows, start=1):
+        errors = appointment_conflicts(
+            client=client, massage_type=massage_type, masseur=row.masseur, room=row.room, starts_at=row.starts_at
+        )
+        conflicts = [message for messages in errors.values() for message in messages]
+        # The rows are not booked yet, so the database cannot see them clash with each other.
+        blocks_until = row.starts_at + duration + buffer
+        for other_number, other in enumerate(rows[: number - 1], start=1):
+            if other.starts_at < blocks_until and row.starts_at < other.starts_at + duration + buffer:
+                conflicts.append(_("It overlaps session %(number)s (with its rest after).") % {"number": other_number})
+        checked.append(
+            ProposedSession(number, row.starts_at, row.starts_at + duration, row.masseur, row.room, conflicts, [])
+        )
+    _add_gap_warnings(checked, earlier_days=earlier_days)
+    return checked
+
+
+def _add_gap_warnings(sessions: Sequence[ProposedSession], *, earlier_days: Sequence[datetime.date]) -> None:
+    """A warning on each session that comes more than 2 days after the one before it (by date)."""
+    previous = max(earlier_days) if earlier_days else None
+    for session in sorted(sessions, key=lambda s: s.starts_at):
+        day = local_date(session.starts_at)
+        if previous is not None and (day - previous).days > MAX_GAP_DAYS:
+            session.warnings.append(gap_warning((day - previous).days))
+        previous = day
+
+
+# --- the course page ----------------------------------------------------------------------------
+
+
+@dataclass
+class CoursePage:
+    course: Course
+    appointments: list[Appointment]
+    # The adaptations of each appointment's day, by appointment id.
+    verdicts: dict[int, object]
+    completed: int
+    booked: int  # live sessions: completed, upcoming or checked in
+
+    @property
+    def upcoming(self) -> list[Appointment]:
+        now = timezone.now()
+        return [a for a in self.appointments if a.status in Appointment.UPCOMING and a.starts_at >= now]
+
+    @property
+    def last_live(self) -> Appointment | None:
+        live = [a for a in self.appointments if a.is_live]
+        return live[-1] if live else None
+
+
+def course_page(*, pk: int) -> CoursePage | None:
+    """A course with its sessions, progress and each session's verdict: a fixed number of queries
+    (course, sessions, three for the verdicts) whatever the length of the course."""
+    course = Course.objects.select_related("client", "massage_type", "preferred_masseur").filter(pk=pk).first()
+    if course is None:
+        return None
+    appointments = list(
+        course.appointments.select_related("masseur", "room", "massage_type").order_by("starts_at", "pk")
+    )
+    live = [a for a in appointments if a.is_live]
+    by_day = verdicts_by_day(
+        client=course.client, massage_type=course.massage_type, days={local_date(a.starts_at) for a in live}
+    )
+    return CoursePage(
+        course=course,
+        appointments=appointments,
+        verdicts={a.pk: by_day[local_date(a.starts_at)] for a in live},
+        completed=sum(1 for a in appointments if a.status == Appointment.Status.COMPLETED),
+        booked=len(live),
+    )
+
+
+def next_course_day(course: Course, after: datetime.date) -> datetime.date:
+    """Where an extension of the course starts: the cadence's next day after `after`, not before
+    today (course_propose moves it on to a chosen weekday)."""
+    step = 2 if course.cadence == Course.Cadence.EVERY_OTHER_DAY else 1
+    return max(after + datetime.timedelta(days=step), timezone.localdate())
+
+
+def warn_gap_after(sessions: Sequence[ProposedSession], *, last_day: datetime.date | None) -> None:
+    """Add the gap warning to the first of the proposed sessions when it comes too long after
+    `last_day` (the course's last booked session); course_propose compares only its own sessions."""
+    if last_day is None or not sessions:
+        return
+    first = min(sessions, key=lambda s: s.starts_at)
+    gap = (local_date(first.starts_at) - last_day).days
+    if gap > MAX_GAP_DAYS:
+        first.warnings.append(gap_warning(gap))

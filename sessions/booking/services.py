@@ -1,0 +1,756 @@
+"""Writes: booking, moving and cancelling appointments and courses."""
+
+import datetime
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clients.models import Client
+from parlor.models import MassageType, Masseur, Room, TimeOff, WorkingHours
+from sessions.booking import availability
+from sessions.booking.selectors import (
+    MAX_GAP_DAYS,
+    appointment_conflicts,
+    client_busy_message,
+    course_gap_warnings,
+    gap_warning,
+    kyiv,
+    local_date,
+    masseur_busy_message,
+    room_busy_message,
+)
+from sessions.models import MAX_COURSE_SESSIONS, Appointment, Course
+
+OVERRIDE_PERMISSION = "treatments.override_block"
+
+
+# --- the screening verdict ----------------------------------------------------------------------
+
+
+def _verdict(*, client: Client, massage_type: MassageType, day: datetime.date):
+    """Ask screening whether the client may have this massage type on this day.
+
+    Imported here: screening must not be needed to import sessions, and tests
+    replace this one function.
+    """
+    from screening.selectors import verdict_for
+
+    return verdict_for(client=client, massage_type=massage_type, day=day)
+
+
+def _status_name(verdict) -> str:
+    status = verdict.status
+    return str(getattr(status, "name", status)).upper()
+
+
+def _screening_errors(
+    *, client: Client, massage_type: MassageType, day: datetime.date, override_reason: str, user
+) -> tuple[list[str], bool]:
+    """(messages that refuse the booking, whether a manager's override was used)."""
+    verdict = _verdict(client=client, massage_type=massage_type, day=day)
+    status = _status_name(verdict)
+    reasons = "; ".join(str(reason) for reason in getattr(verdict, "reasons", ()) or ())
+    params = {"reasons": reasons or "-"}
+    if status in ("ALLOWED", "ADAPTED"):
+        return [], False
+    if status == "BLOCKED":
+        if not user.has_perm(OVERRIDE_PERMISSION):
+            return [_("Massage is contraindicated (%(reasons)s); only a manager may override.") % params], False
+        if not override_reason.strip():
+            return [_("Massage is contraindicated (%(reasons)s); write the reason for the override.") % params], False
+        return [], True
+    if status == "NEEDS_CLEARANCE":
+        return [_("A doctor's clearance must be recorded first (%(reasons)s).") % params], False
+    if status == "NEEDS_SCREENING":
+        return [_("The client needs an up-to-date screening first (%(reasons)s).") % params], False
+    # A status this code does not know refuses rather than lets through.
+    return [_("The screening does not allow this booking (%(reasons)s).") % params], False
+
+
+# --- constraint errors --------------------------------------------------------------------------
+
+
+def _constraint_error(exc: Exception, *, masseur: Masseur, room: Room) -> ValidationError | None:
+    """The friendly ValidationError for a constraint a concurrent booking tripped, or None."""
+    text = str(exc)
+    if "treatments_appointment_masseur_no_overlap" in text:
+        return ValidationError({"masseur": masseur_busy_message(masseur)})
+    if "treatments_appointment_room_no_overlap" in text:
+        return ValidationError({"room": room_busy_message(room)})
+    if "treatments_appointment_client_no_overlap" in text:
+        return ValidationError({"client": client_busy_message()})
+    return None
+
+
+def _save_guarded(appointment: Appointment) -> None:
+    """Save in a savepoint; a race lost on an exclusion constraint becomes the same message the checks give."""
+    try:
+        with transaction.atomic():
+            appointment.save()
+    except IntegrityError as exc:
+        error = _constraint_error(exc, masseur=appointment.masseur, room=appointment.room)
+        if error is None:
+            raise
+        raise error from exc
+    except OperationalError as exc:
+        # Two bookings waiting on each other's rows (a deadlock): PostgreSQL
+        # rolled one back; nothing was written, the person may simply retry.
+        if "deadlock" not in str(exc).lower():
+            raise
+        raise ValidationError(
+            {NON_FIELD_ERRORS: _("Another booking took this time at the same moment; please try again.")}
+        ) from exc
+
+
+# --- single appointments ------------------------------------------------------------------------
+
+
+def appointment_book(
+    *,
+    client: Client,
+    massage_type: MassageType,
+    masseur: Masseur,
+    room: Room,
+    starts_at: datetime.datetime,
+    booked_by: AbstractBaseUser,
+    course: Course | None = None,
+    override_reason: str = "",
+    request_key: uuid.UUID | None = None,
+) -> Appointment:
+    """Book one session: the masseur, the room and the client are free for it and its rest, the
+    masseur works then and is qualified, the screening allows it. The same request_key returns
+    the first booking."""
+    if request_key is not None:
+        existing = Appointment.objects.filter(request_key=request_key).first()
+        if existing is not None:
+            return _same_request(existing, client=client)
+    with transaction.atomic():
+        appointment = _book(
+            client=client,
+            massage_type=massage_type,
+            masseur=masseur,
+            room=room,
+            starts_at=starts_at,
+            booked_by=booked_by,
+            course=course,
+            override_reason=override_reason,
+            request_key=request_key,
+        )
+        # A course's sessions are planned by course_book, once all of them are booked.
+        if course is None:
+            _reminders().send_on_commit(_planning().plan_booked(appointment))
+    return appointment
+
+
+def _reminders():
+    # Imported late: the tasks module imports Celery, which sessions.booking.services must not need at import time.
+    from sessions.reminders import tasks as tasks_reminders
+
+    return tasks_reminders
+
+
+def _planning():
+    from sessions.reminders import planning as reminders
+
+    return reminders
+
+
+def _book(*, client, massage_type, masseur, room, starts_at, booked_by, course, override_reason, request_key):
+    errors = appointment_conflicts(
+        client=client, massage_type=massage_type, masseur=masseur, room=room, starts_at=starts_at
+    )
+    if course is not None and (course.client_id != client.pk or course.massage_type_id != massage_type.pk):
+        errors.setdefault("course", []).append(_("The course is of another client or massage type."))
+    override_used = False
+    if "starts_at" not in errors or timezone.is_aware(starts_at):
+        refusals, override_used = _screening_errors(
+            client=client,
+            massage_type=massage_type,
+            day=local_date(starts_at) if timezone.is_aware(starts_at) else starts_at.date(),
+            override_reason=override_reason,
+            user=booked_by,
+        )
+        if refusals:
+            errors.setdefault(NON_FIELD_ERRORS, []).extend(refusals)
+    if errors:
+        raise ValidationError(errors)
+
+    ends_at = starts_at + datetime.timedelta(minutes=massage_type.duration_minutes)
+    appointment = Appointment(
+        course=course,
+        client=client,
+        massage_type=massage_type,
+        masseur=masseur,
+        room=room,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        blocks_until=ends_at + datetime.timedelta(minutes=massage_type.buffer_minutes),
+        booked_by=booked_by,
+        override_reason=override_reason.strip() if override_used else "",
+        override_by=booked_by if override_used else None,
+        request_key=request_key,
+    )
+    # The overlap constraints were checked above for the message, and the
+    # database enforces them on insert; validating them again costs queries.
+    appointment.full_clean(validate_constraints=False, validate_unique=False)
+    try:
+        _save_guarded(appointment)
+    except IntegrityError as exc:
+        # The same request submitted twice at once: the other one won.
+        if request_key is not None and "request_key" in str(exc):
+            return _same_request(Appointment.objects.get(request_key=request_key), client=client)
+        raise
+    return appointment
+
+
+def _same_request(existing, *, client: Client):
+    if existing.client_id != client.pk:
+        raise ValidationError({NON_FIELD_ERRORS: _("This form was already used for another booking.")})
+    return existing
+
+
+class MoveResult(NamedTuple):
+    appointment: Appointment
+    warnings: list[str]
+
+
+def appointment_move(
+    *,
+    appointment: Appointment,
+    starts_at: datetime.datetime,
+    masseur: Masseur | None = None,
+    room: Room | None = None,
+    moved_by: AbstractBaseUser,
+    override_reason: str = "",
+) -> MoveResult:
+    """Move an upcoming appointment (and, optionally, to another masseur or room) under the booking rules;
+    returns it with gap warnings for its course."""
+    with transaction.atomic():
+        appointment = (
+            Appointment.objects.select_for_update().select_related("massage_type", "client").get(pk=appointment.pk)
+        )
+        if appointment.status not in Appointment.UPCOMING:
+            raise ValidationError({"status": _("Only an upcoming appointment can be moved.")})
+        masseur = masseur or appointment.masseur
+        room = room or appointment.room
+        errors = appointment_conflicts(
+            client=appointment.client,
+            massage_type=appointment.massage_type,
+            masseur=masseur,
+            room=room,
+            starts_at=starts_at,
+            exclude_pk=appointment.pk,
+        )
+        override_used = False
+        if timezone.is_aware(starts_at):
+            refusals, override_used = _screening_errors(
+                client=appointment.client,
+                massage_type=appointment.massage_type,
+                day=local_date(starts_at),
+                override_reason=override_reason or appointment.override_reason,
+                user=moved_by,
+            )
+            if refusals:
+                errors.setdefault(NON_FIELD_ERRORS, []).extend(refusals)
+        if errors:
+            raise ValidationError(errors)
+
+        duration = datetime.timedelta(minutes=appointment.massage_type.duration_minutes)
+        buffer = datetime.timedelta(minutes=appointment.massage_type.buffer_minutes)
+        appointment.starts_at = starts_at
+        appointment.ends_at = starts_at + duration
+        appointment.blocks_until = starts_at + duration + buffer
+        appointment.masseur = masseur
+        appointment.room = room
+        if override_used:
+            appointment.override_reason = (override_reason or appointment.override_reason).strip()
+            appointment.override_by = moved_by
+        appointment.full_clean(validate_constraints=False, validate_unique=False)
+        _save_guarded(appointment)
+        warnings = (
+            course_gap_warnings(course=appointment.course, starts_at=starts_at, exclude_pk=appointment.pk)
+            if appointment.course_id
+            else []
+        )
+        _reminders().send_on_commit(_planning().plan_moved(appointment))
+    return MoveResult(appointment, warnings)
+
+
+def appointment_cancel(*, appointment: Appointment, reason: str, by: AbstractBaseUser) -> Appointment:
+    """Cancel an upcoming appointment with a reason, freeing its masseur and room; cancelling twice is a no-op."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the appointment is cancelled.")})
+    with transaction.atomic():
+        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if appointment.status == Appointment.Status.CANCELLED:
+            return appointment
+        if appointment.status not in Appointment.UPCOMING:
+            raise ValidationError(
+                {
+                    "status": _("A %(status)s appointment cannot be cancelled.")
+                    % {"status": appointment.get_status_display()}
+                }
+            )
+        _cancel(appointment, reason=reason, by=by)
+        _reminders().send_on_commit(_planning().plan_cancelled(appointment))
+    return appointment
+
+
+def _cancel(appointment: Appointment, *, reason: str, by) -> None:
+    appointment.status = Appointment.Status.CANCELLED
+    appointment.cancellation_reason = reason.strip()
+    appointment.cancelled_by = by
+    appointment.cancelled_at = timezone.now()
+    appointment.save(update_fields=["status", "cancellation_reason", "cancelled_by", "cancelled_at"])
+
+
+def appointment_mark_no_show(*, appointment: Appointment, by: AbstractBaseUser) -> Appointment:
+    """Mark an appointment whose time has come as a no-show, freeing the rest of its slot; twice is a no-op."""
+    with transaction.atomic():
+        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if appointment.status == Appointment.Status.NO_SHOW:
+            return appointment
+        if appointment.status not in Appointment.UPCOMING:
+            raise ValidationError(
+                {
+                    "status": _("A %(status)s appointment cannot be a no-show.")
+                    % {"status": appointment.get_status_display()}
+                }
+            )
+        if appointment.starts_at > timezone.now():
+            raise ValidationError({"status": _("The appointment has not started yet.")})
+        appointment.status = Appointment.Status.NO_SHOW
+        appointment.cancelled_by = by
+        appointment.cancelled_at = timezone.now()
+        appointment.save(update_fields=["status", "cancelled_by", "cancelled_at"])
+    return appointment
+
+
+# --- courses ------------------------------------------------------------------------------------
+
+
+@dataclass
+class ProposedSession:
+    number: int
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    masseur: Masseur | None
+    room: Room | None
+    # Why it cannot be booked as proposed; empty when it can.
+    conflicts: list[str] = field(default_factory=list)
+    # Worth a look but bookable: a long gap, another time or masseur than asked for.
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def is_bookable(self) -> bool:
+        return not self.conflicts
+
+
+def _validate_course_request(
+    *, start_date: datetime.date | None, planned_sessions: int, cadence: str, weekdays: Sequence[int]
+) -> None:
+    errors: dict[str, list[str]] = {}
+    if start_date is not None and start_date < timezone.localdate():
+        errors["start_date"] = [_("The course cannot start in the past.")]
+    if not 1 <= planned_sessions <= 30:
+        errors["planned_sessions"] = [_("A course has from 1 to 30 sessions.")]
+    if cadence not in Course.Cadence.values:
+        errors["cadence"] = [_("Choose how often the sessions go.")]
+    if cadence == Course.Cadence.WEEKDAYS and not weekdays:
+        errors["weekdays"] = [_("Choose at least one weekday.")]
+    if any(day not in range(7) for day in weekdays):
+        errors["weekdays"] = [_("A weekday is a number from 0 (Monday) to 6 (Sunday).")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _next_day(day: datetime.date, *, cadence: str, weekdays: Sequence[int], first: bool) -> datetime.date:
+    """The next date the cadence allows after `day` (or on it, for the first session)."""
+    if cadence == Course.Cadence.WEEKDAYS:
+        day = day if first else day + datetime.timedelta(days=1)
+        while day.weekday() not in weekdays:
+            day += datetime.timedelta(days=1)
+        return day
+    if first:
+        return day
+    return day + datetime.timedelta(days=1 if cadence == Course.Cadence.DAILY else 2)
+
+
+def _local_instant(day: datetime.date, at: datetime.time) -> datetime.datetime:
+    """A real instant for a local wall time: its first occurrence when it repeats, past the gap if it never exists."""
+    naive = datetime.datetime.combine(day, at)
+    instant = naive.replace(tzinfo=kyiv(), fold=0).astimezone(datetime.UTC)
+    return instant
+
+
+def _minutes_from(slot_start: datetime.datetime, target: datetime.time) -> int:
+    local = slot_start.astimezone(kyiv())
+    return abs((local.hour * 60 + local.minute) - (target.hour * 60 + target.minute))
+
+
+def course_propose(
+    *,
+    client: Client,
+    massage_type: MassageType,
+    start_date: datetime.date,
+    planned_sessions: int,
+    cadence: str,
+    weekdays: Sequence[int] = (),
+    masseur: Masseur | None = None,
+    preferred_time: datetime.time | None = None,
+    step_minutes: int = 15,
+) -> list[ProposedSession]:
+    """A whole course schedule from free slots: the same masseur at about the same local time, on
+    the days the cadence allows and the masseur works; each session with its conflicts and warnings.
+    Eight queries whatever the length of the course."""
+    _validate_course_request(
+        start_date=start_date, planned_sessions=planned_sessions, cadence=cadence, weekdays=weekdays
+    )
+    if masseur is not None and not masseur.qualifications.filter(pk=massage_type.pk).exists():
+        raise ValidationError(
+            {"masseur": _("%(masseur)s is not qualified for %(type)s.") % {"masseur": masseur, "type": massage_type}}
+        )
+    tz = kyiv()
+    horizon = start_date + datetime.timedelta(days=availability.MAX_RANGE_DAYS)
+
+    # Which weekdays the masseur (or, with none chosen, anybody qualified) works, and their time off.
+    hours_qs = WorkingHours.objects.filter(masseur__is_active=True, masseur__qualifications=massage_type)
+    off_qs = TimeOff.objects.filter(
+        starts_at__lt=availability.local_day_bounds(horizon, tz)[1],
+        ends_at__gt=availability.local_day_bounds(start_date, tz)[0],
+    )
+    if masseur is not None:
+        hours_qs = hours_qs.filter(masseur=masseur)
+        off_qs = off_qs.filter(masseur=masseur)
+    hours_by_masseur: dict[int, dict[int, list[tuple[datetime.time, datetime.time]]]] = {}
+    for masseur_id, weekday, starts, ends in hours_qs.values_list("masseur_id", "weekday", "starts", "ends"):
+        hours_by_masseur.setdefault(masseur_id, {}).setdefault(weekday, []).append((starts, ends))
+    off_by_masseur: dict[int, list[availability.Interval]] = {}
+    for masseur_id, starts_at, ends_at in off_qs.values_list("masseur_id", "starts_at", "ends_at"):
+        off_by_masseur.setdefault(masseur_id, []).append((starts_at, ends_at))
+
+    def works(day: datetime.date) -> bool:
+        for masseur_id, week in hours_by_masseur.items():
+            off = availability.merge(off_by_masseur.get(masseur_id, []))
+            for lo, hi in availability.working_intervals(day, week.get(day.weekday(), []), tz):
+                if not any(o_lo <= lo and hi <= o_hi for o_lo, o_hi in off):
+                    return True
+        return False
+
+    days: list[datetime.date] = []
+    day = _next_day(start_date, cadence=cadence, weekdays=weekdays, first=True)
+    while len(days) < planned_sessions and day <= horizon:
+        if works(day):
+            days.append(day)
+            day = _next_day(day, cadence=cadence, weekdays=weekdays, first=False)
+        else:
+            # Skip a day the masseur does not work; the cadence resumes from the next allowed day.
+            day = _next_day(day + datetime.timedelta(days=1), cadence=cadence, weekdays=weekdays, first=True)
+
+    data = availability.load(massage_type=massage_type, days=days)
+    client_busy = availability.merge(
+        Appointment.objects.filter(
+            client=client, starts_at__gte=availability.local_day_bounds(start_date, tz)[0] - availability.MAX_BLOCK
+        )
+        .exclude(status__in=Appointment.NOT_LIVE)
+        .values_list("starts_at", "blocks_until")
+    )
+    duration = datetime.timedelta(minutes=massage_type.duration_minutes)
+    buffer = datetime.timedelta(minutes=massage_type.buffer_minutes)
+    now = timezone.now()
+    target = preferred_time
+    proposals: list[ProposedSession] = []
+    for number, day in enumerate(days, start=1):
+        slots = [
+            slot
+            for slot in availability.slots_for_day(
+                data, day, duration=duration, buffer=buffer, step=datetime.timedelta(minutes=step_minutes), now=now
+            )
+            if not availability.overlaps_any(client_busy, slot.starts_at, slot.blocks_until)
+        ]
+        own = [slot for slot in slots if masseur is None or slot.masseur.pk == masseur.pk]
+        pool = own or slots
+        warnings: list[str] = []
+        if pool:
+            best = min(pool, key=lambda s: (_minutes_from(s.starts_at, target) if target else 0, s.starts_at))
+            if target is None:
+                local = best.starts_at.astimezone(tz)
+                target = datetime.time(local.hour, local.minute)
+            if masseur is not None and not own:
+                warnings.append(
+                    _("%(masseur)s is fully booked that day; %(other)s is free.")
+                    % {"masseur": masseur.display_name, "other": best.masseur.display_name}
+                )
+            if _minutes_from(best.starts_at, target):
+                warnings.append(
+                    _("%(time)s is taken; the nearest free time is %(free)s.")
+                    % {"time": target.strftime("%H:%M"), "free": best.starts_at.astimezone(tz).strftime("%H:%M")}
+                )
+            proposal = ProposedSession(number, best.starts_at, best.ends_at, best.masseur, best.room, [], warnings)
+        else:
+            starts_at = _local_instant(day, target or datetime.time(9, 0))
+            proposal = ProposedSession(
+                number, starts_at, starts_at + duration, masseur, None, [_("No free time on this day.")], warnings
+            )
+        if proposals:
+            gap = (day - local_date(proposals[-1].starts_at)).days
+            if gap > MAX_GAP_DAYS:
+                proposal.warnings.append(gap_warning(gap))
+        proposals.append(proposal)
+    if len(proposals) < planned_sessions:
+        raise ValidationError(
+            {"masseur": _("Only %(count)s working days in the next year.") % {"count": len(proposals)}}
+        )
+    return proposals
+
+
+class SessionChoice(NamedTuple):
+    starts_at: datetime.datetime
+    masseur: Masseur
+    room: Room
+
+
+class SessionFailure(NamedTuple):
+    number: int
+    starts_at: datetime.datetime
+    messages: list[str]
+
+
+class CourseBookingError(ValidationError):
+    """Nothing of the course was booked; `failures` says which sessions failed and why."""
+
+    def __init__(self, failures: list[SessionFailure]):
+        self.failures = failures
+        super().__init__(
+            {
+                "sessions": [
+                    _("Session %(number)s at %(when)s: %(problems)s")
+                    % {
+                        "number": failure.number,
+                        "when": failure.starts_at.astimezone(kyiv()).strftime("%Y-%m-%d %H:%M"),
+                        "problems": " ".join(failure.messages),
+                    }
+                    for failure in failures
+                ]
+            }
+        )
+
+
+def course_book(
+    *,
+    client: Client,
+    massage_type: MassageType,
+    indication: str,
+    planned_sessions: int,
+    cadence: str,
+    weekdays: Sequence[int] = (),
+    preferred_masseur: Masseur | None = None,
+    preferred_time: datetime.time | None = None,
+    sessions: Sequence[SessionChoice | tuple[datetime.datetime, Masseur, Room]],
+    booked_by: AbstractBaseUser,
+    override_reason: str = "",
+    request_key: uuid.UUID | None = None,
+) -> Course:
+    """Create a course and book all its sessions in one transaction, or nothing: a CourseBookingError
+    lists every session that failed and why. The same request_key returns the first course."""
+    if request_key is not None:
+        existing = Course.objects.filter(request_key=request_key).first()
+        if existing is not None:
+            return _same_request(existing, client=client)
+    _validate_course_request(start_date=None, planned_sessions=planned_sessions, cadence=cadence, weekdays=weekdays)
+    if not 1 <= len(sessions) <= planned_sessions:
+        raise ValidationError({"sessions": _("Book from 1 to %(planned)s sessions.") % {"planned": planned_sessions}})
+    course = Course(
+        client=client,
+        massage_type=massage_type,
+        indication=indication,
+        planned_sessions=planned_sessions,
+        cadence=cadence,
+        weekdays=list(weekdays) if cadence == Course.Cadence.WEEKDAYS else [],
+        preferred_masseur=preferred_masseur,
+        preferred_time=preferred_time,
+        created_by=booked_by,
+        request_key=request_key,
+    )
+    course.full_clean(validate_unique=False)
+    # In time order, so two courses racing for the same sessions take their
+    # rows in the same order and wait on each other rather than deadlock.
+    ordered = sorted((SessionChoice(*choice) for choice in sessions), key=lambda choice: choice.starts_at)
+    try:
+        with transaction.atomic():
+            course.save()
+            failures = []
+            for number, choice in enumerate(ordered, start=1):
+                try:
+                    appointment_book(
+                        client=client,
+                        massage_type=massage_type,
+                        masseur=choice.masseur,
+                        room=choice.room,
+                        starts_at=choice.starts_at,
+                        booked_by=booked_by,
+                        course=course,
+                        override_reason=override_reason,
+                    )
+                except ValidationError as exc:
+                    failures.append(SessionFailure(number, choice.starts_at, exc.messages))
+            if failures:
+                raise CourseBookingError(failures)
+            _reminders().send_on_commit(_planning().plan_course_booked(course))
+    except IntegrityError as exc:
+        if request_key is not None and "request_key" in str(exc):
+            return _same_request(Course.objects.get(request_key=request_key), client=client)
+        raise
+    course.refresh_from_db()
+    return course
+
+
+def course_cancel_rest(*, course: Course, reason: str, by: AbstractBaseUser) -> int:
+    """Cancel every upcoming session of the course from now on and mark it cancelled; returns how many."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the course is cancelled.")})
+    with transaction.atomic():
+        course = Course.objects.select_for_update().get(pk=course.pk)
+        upcoming = list(
+            course.appointments.select_for_update()
+            .filter(status__in=Appointment.UPCOMING, starts_at__gte=timezone.now())
+            .order_by("starts_at")
+        )
+        for appointment in upcoming:
+            _cancel(appointment, reason=reason, by=by)
+        if course.status != Course.Status.CANCELLED:
+            course.status = Course.Status.CANCELLED
+            course.save(update_fields=["status"])
+        _reminders().send_on_commit(_planning().plan_course_cancelled(course, upcoming))
+    return len(upcoming)
+
+
+# --- changing a booked course -------------------------------------------------------------------
+
+# Appended below the imports while another change edits this file: move it up into the
+# `from sessions.models import ...` line when convenient.
+
+
+def course_extend(
+    *,
+    course: Course,
+    sessions: Sequence[SessionChoice | tuple[datetime.datetime, Masseur, Room]],
+    booked_by: AbstractBaseUser,
+    override_reason: str = "",
+    request_key: uuid.UUID | None = None,
+) -> Course:
+    """Book more sessions into a course, all or none (a CourseBookingError lists what failed), and raise its
+    planned sessions by as many, at most MAX_COURSE_SESSIONS; a completed course becomes active again. The
+    same request_key returns the course as the first request left it."""
+    if not sessions:
+        raise ValidationError({"sessions": _("Choose at least one session to add.")})
+    # In time order, like course_book: racing bookings take their rows in the same order.
+    ordered = sorted((SessionChoice(*choice) for choice in sessions), key=lambda choice: choice.starts_at)
+    # One key per session, derived from the form's, so a second submit finds what the first booked.
+    keys = [uuid.uuid5(request_key, str(number)) for number in range(1, len(ordered) + 1)] if request_key else []
+    with transaction.atomic():
+        # Locked first: two submits of one form, or two extensions at once, take turns here, so the
+        # second sees the first one's sessions and planned count.
+        course = (
+            # Only the course row: the client and massage type stay free for other bookings.
+            Course.objects.select_for_update(of=("self",)).select_related("client", "massage_type").get(pk=course.pk)
+        )
+        if keys:
+            done_before = Appointment.objects.filter(request_key__in=keys).values_list("course_id", flat=True).first()
+            if done_before is not None:
+                if done_before != course.pk:
+                    raise ValidationError({NON_FIELD_ERRORS: _("This form was already used for another booking.")})
+                return course
+        if course.status == Course.Status.CANCELLED:
+            raise ValidationError({NON_FIELD_ERRORS: _("The course is cancelled.")})
+        live = course.appointments.exclude(status__in=Appointment.NOT_LIVE).count()
+        # Sessions booked past the plan by an older extension count as planned already.
+        already = max(course.planned_sessions, live)
+        if already + len(ordered) > MAX_COURSE_SESSIONS:
+            raise ValidationError(
+                {
+                    "count": _("Sessions that can still be added: %(left)s (a course has at most %(max)s).")
+                    % {"left": max(MAX_COURSE_SESSIONS - already, 0), "max": MAX_COURSE_SESSIONS}
+                }
+            )
+        failures, booked = [], []
+        for number, choice in enumerate(ordered, start=1):
+            try:
+                appointment = appointment_book(
+                    client=course.client,
+                    massage_type=course.massage_type,
+                    masseur=choice.masseur,
+                    room=choice.room,
+                    starts_at=choice.starts_at,
+                    booked_by=booked_by,
+                    course=course,
+                    override_reason=override_reason,
+                    request_key=keys[number - 1] if keys else None,
+                )
+            except ValidationError as exc:
+                failures.append(SessionFailure(number, choice.starts_at, exc.messages))
+            else:
+                booked.append(appointment)
+        if failures:
+            raise CourseBookingError(failures)
+        course.planned_sessions = already + len(ordered)
+        if course.status == Course.Status.COMPLETED:
+            course.status = Course.Status.ACTIVE
+        course.full_clean(validate_unique=False)
+        course.save(update_fields=["planned_sessions", "status"])
+        # appointment_book leaves a course's sessions to the course: their reminders, and the
+        # course-ending invitation moving to the new last session.
+        for appointment in booked:
+            _reminders().send_on_commit(_planning().plan_booked(appointment))
+    return course
+
+
+def course_shorten(
+    *, course: Course, count: int, reason: str, by: AbstractBaseUser, expect_last_pk: int | None = None
+) -> int:
+    """Cancel the last `count` upcoming sessions of a course, all or none, and lower its planned sessions by as
+    many (never below the sessions it keeps, nor 1); `expect_last_pk` refuses a repeated submit. Returns `count`."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the course is shortened.")})
+    if count < 1:
+        raise ValidationError({"count": _("Cancel at least one session.")})
+    with transaction.atomic():
+        # Locked first, so a double submit waits for the first one and then sees another last session.
+        course = Course.objects.select_for_update().get(pk=course.pk)
+        upcoming = list(
+            course.appointments.select_for_update()
+            .filter(status__in=Appointment.UPCOMING, starts_at__gte=timezone.now())
+            .order_by("starts_at", "pk")
+        )
+        # The page said which session was last: a second submit of the same form (or a change by
+        # someone else meanwhile) must not cancel `count` more.
+        if expect_last_pk is not None and (not upcoming or upcoming[-1].pk != expect_last_pk):
+            raise ValidationError(
+                {NON_FIELD_ERRORS: _("The course changed meanwhile; check its sessions and try again.")}
+            )
+        if count > len(upcoming):
+            raise ValidationError(
+                {"count": _("Upcoming sessions that can be cancelled: %(count)s.") % {"count": len(upcoming)}}
+            )
+        for appointment in upcoming[-count:]:
+            _cancel(appointment, reason=reason, by=by)
+            # As appointment_cancel does: void its reminders, tell the client.
+            _reminders().send_on_commit(_planning().plan_cancelled(appointment))
+        statuses = list(course.appointments.values_list("status", flat=True))
+        kept = sum(1 for status in statuses if status not in Appointment.NOT_LIVE)
+        completed = statuses.count(Appointment.Status.COMPLETED)
+        # The completed sessions (and any still booked) stay part of the plan.
+        course.planned_sessions = max(course.planned_sessions - count, kept, 1)
+        # As the last session log does: nothing left to do means the course is complete.
+        if course.status == Course.Status.ACTIVE and completed >= course.planned_sessions:
+            course.status = Course.Status.COMPLETED
+        course.full_clean(validate_unique=False)
+        course.save(update_fields=["planned_sessions", "status"])
+    return count

@@ -1,0 +1,1 @@
+"""Pages of booking, one module per area; each defines its own `urlpatterns`."""

@@ -1,0 +1,254 @@
+"""Single appointments: booking one from a calendar slot, its page, and moving, cancelling or marking
+a no-show. Also the helpers the course pages (sessions.booking.views.courses) share with these."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from clients.selectors import client_search
+from parlor.models import MassageType, Masseur, Room
+from parlor.view_helpers import add_errors, require_perm
+from sessions.booking import page_selectors as booking_support
+from sessions.booking import selectors, services
+from sessions.booking.forms import AppointmentBookForm, AppointmentMoveForm, ReasonForm
+from sessions.models import Appointment
+
+ADD_APPOINTMENT = "treatments.add_appointment"
+CHANGE_APPOINTMENT = "treatments.change_appointment"
+VIEW_APPOINTMENT = "treatments.view_appointment"
+CANDIDATES = 20
+
+
+# --- shared with the course pages -----------------------------------------------------------
+
+
+def offered_lists():
+    """The offered massage types, the working masseurs (qualifications prefetched) and rooms in use."""
+    return (
+        list(MassageType.objects.active().order_by("name_en")),
+        list(Masseur.objects.filter(is_active=True).prefetch_related("qualifications").order_by("display_name")),
+        list(Room.objects.filter(is_active=True).order_by("name")),
+    )
+
+
+def can_override(request) -> bool:
+    return request.user.has_perm(services.OVERRIDE_PERMISSION)
+
+
+# --- single appointments --------------------------------------------------------------------
+
+
+def appointment_book(request):
+    """Book one session; a calendar slot's link pre-fills masseur, room, start, type and client."""
+    require_perm(request, ADD_APPOINTMENT)
+    massage_types, masseurs, rooms = offered_lists()
+    query = request.GET.get("q", "").strip()
+    bound = request.method == "POST"
+    initial, param_errors = {}, {}
+    if not bound:
+        initial, param_errors = AppointmentBookForm.initial_from_params(
+            request.GET, massage_types=massage_types, masseurs=masseurs, rooms=rooms
+        )
+    form = AppointmentBookForm(
+        request.POST if bound else None,
+        initial=initial,
+        candidates=client_search(query, limit=CANDIDATES) if query or not initial.get("client") else [],
+        massage_types=massage_types,
+        masseurs=masseurs,
+        rooms=rooms,
+        may_override=can_override(request),
+    )
+    form.show_param_errors(param_errors)
+    if bound and form.is_valid():
+        data = form.cleaned_data
+        try:
+            appointment = services.appointment_book(
+                client=data["client"],
+                massage_type=data["massage_type"],
+                masseur=data["masseur"],
+                room=data["room"],
+                starts_at=data["starts_at"],
+                booked_by=request.user,
+                override_reason=data.get("override_reason", ""),
+                request_key=data["request_key"],
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Booked: %(client)s, %(when)s with %(masseur)s.")
+                % {
+                    "client": appointment.client.full_name,
+                    "when": timezone.localtime(appointment.starts_at).strftime("%d.%m.%Y %H:%M"),
+                    "masseur": appointment.masseur.display_name,
+                },
+            )
+            return redirect("sessions:appointment-detail", pk=appointment.pk)
+    return render(
+        request,
+        "sessions/appointment_book.html",
+        {"form": form, "query": query, "verdict": _form_verdict(form), "params": request.GET},
+    )
+
+
+def _form_verdict(form):
+    """The verdict for the client, type and day on the form so far, or None."""
+    if form.is_bound:
+        values = getattr(form, "cleaned_data", {})
+        client, massage_type, starts_at = values.get("client"), values.get("massage_type"), values.get("starts_at")
+    else:
+        from clients.models import Client
+
+        client_pk = form.initial.get("client")
+        client = Client.objects.filter(pk=client_pk).first() if client_pk else None
+        massage_type = form.fields["massage_type"].objects.get(str(form.initial.get("massage_type")))
+        starts_at = form.initial.get("starts_at")
+    if not (client and massage_type and starts_at):
+        return None
+    return booking_support.verdict_on(client=client, massage_type=massage_type, day=selectors.local_date(starts_at))
+
+
+def _appointment_or_404(pk: int) -> Appointment:
+    appointment = (
+        Appointment.objects.select_related("client", "masseur", "room", "massage_type", "course").filter(pk=pk).first()
+    )
+    if appointment is None:
+        raise Http404
+    return appointment
+
+
+def appointment_detail(request, pk):
+    require_perm(request, VIEW_APPOINTMENT)
+    appointment = _appointment_or_404(pk)
+    can_change = request.user.has_perm(CHANGE_APPOINTMENT)
+    return render(
+        request,
+        "sessions/appointment_detail.html",
+        {
+            "appointment": appointment,
+            "verdict": booking_support.verdict_on(
+                client=appointment.client,
+                massage_type=appointment.massage_type,
+                day=selectors.local_date(appointment.starts_at),
+            ),
+            "progress": selectors.course_progress(course=appointment.course) if appointment.course_id else None,
+            "is_upcoming": appointment.status in Appointment.UPCOMING,
+            "has_started": appointment.starts_at <= timezone.now(),
+            "can_change": can_change,
+            "cancel_form": ReasonForm(),
+        },
+    )
+
+
+def appointment_move(request, pk):
+    """New start, masseur or room; "Check" shows conflicts and the course's gap warnings first."""
+    require_perm(request, CHANGE_APPOINTMENT)
+    appointment = _appointment_or_404(pk)
+    if appointment.status not in Appointment.UPCOMING:
+        messages.error(request, _("Only an upcoming appointment can be moved."))
+        return redirect("sessions:appointment-detail", pk=pk)
+    _types, masseurs, rooms = offered_lists()
+    form = AppointmentMoveForm(
+        request.POST if request.method == "POST" else None,
+        appointment=appointment,
+        masseurs=masseurs,
+        rooms=rooms,
+        may_override=can_override(request),
+    )
+    warnings, checked = [], False
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if request.POST.get("action") == "move":
+            try:
+                result = services.appointment_move(
+                    appointment=appointment,
+                    starts_at=data["starts_at"],
+                    masseur=data["masseur"],
+                    room=data["room"],
+                    moved_by=request.user,
+                    override_reason=data.get("override_reason", ""),
+                )
+            except ValidationError as exc:
+                add_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Moved to %(when)s.")
+                    % {"when": timezone.localtime(result.appointment.starts_at).strftime("%d.%m.%Y %H:%M")},
+                )
+                for warning in result.warnings:
+                    messages.warning(request, warning)
+                return redirect("sessions:appointment-detail", pk=pk)
+        else:
+            errors = selectors.appointment_conflicts(
+                client=appointment.client,
+                massage_type=appointment.massage_type,
+                masseur=data["masseur"],
+                room=data["room"],
+                starts_at=data["starts_at"],
+                exclude_pk=appointment.pk,
+            )
+            for field, field_errors in errors.items():
+                form.add_error(field if field in form.fields else None, field_errors)
+            checked = not errors
+    # What the form holds now (checked, or a move refused): its gap warnings before confirming.
+    starts_at = (getattr(form, "cleaned_data", None) or {}).get("starts_at")
+    if starts_at and appointment.course_id:
+        warnings = selectors.course_gap_warnings(
+            course=appointment.course, starts_at=starts_at, exclude_pk=appointment.pk
+        )
+    verdict = booking_support.verdict_on(
+        client=appointment.client,
+        massage_type=appointment.massage_type,
+        day=selectors.local_date(starts_at or appointment.starts_at),
+    )
+    return render(
+        request,
+        "sessions/appointment_move.html",
+        {"form": form, "appointment": appointment, "warnings": warnings, "checked": checked, "verdict": verdict},
+    )
+
+
+def appointment_cancel(request, pk):
+    """A reason is required; only a POST cancels."""
+    require_perm(request, CHANGE_APPOINTMENT)
+    appointment = _appointment_or_404(pk)
+    form = ReasonForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.appointment_cancel(appointment=appointment, reason=form.cleaned_data["reason"], by=request.user)
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("The appointment is cancelled."))
+            return redirect("sessions:appointment-detail", pk=pk)
+    return render(request, "sessions/appointment_cancel.html", {"form": form, "appointment": appointment})
+
+
+@require_POST
+def appointment_no_show(request, pk):
+    require_perm(request, CHANGE_APPOINTMENT)
+    appointment = _appointment_or_404(pk)
+    try:
+        services.appointment_mark_no_show(appointment=appointment, by=request.user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Marked as a no-show."))
+    return redirect(reverse("sessions:appointment-detail", args=[pk]))
+
+
+urlpatterns = [
+    path("appointments/new/", appointment_book, name="appointment-book"),
+    path("appointments/<int:pk>/", appointment_detail, name="appointment-detail"),
+    path("appointments/<int:pk>/move/", appointment_move, name="appointment-move"),
+    path("appointments/<int:pk>/cancel/", appointment_cancel, name="appointment-cancel"),
+    path("appointments/<int:pk>/no-show/", appointment_no_show, name="appointment-no-show"),
+]

@@ -1,0 +1,11 @@
+"""The sessions demo: appointments and courses, then signed logs of the past ones, then reminders
+in every state. seed_demo calls seed() after the parlor, clients and screening demos."""
+
+from sessions.demo import appointments, logs, reminders
+
+PARTS = [appointments.seed, logs.seed, reminders.seed]
+
+
+def seed() -> None:
+    for part in PARTS:
+        part()

@@ -1,1 +1,0 @@
-"""Forms of the sessions app, one module per area (booking, masseur)."""

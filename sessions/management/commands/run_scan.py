@@ -1,0 +1,18 @@
+"""Run the background scans once: reminders (plan what is missing, send what is due) and the
+contraindication flags before each appointment; for operators and cron."""
+
+from django.core.management.base import BaseCommand
+
+from sessions.flags import scan as flag_scan
+from sessions.reminders import outbox, planning
+
+
+class Command(BaseCommand):
+    help = "Plan missing reminders, send every reminder that is due, and raise flags for upcoming appointments, once."
+
+    def handle(self, *args, **options):
+        planned = planning.plan_upcoming()
+        outcome = outbox.dispatch()
+        summary = ", ".join(f"{key}={value}" for key, value in sorted(outcome.items()))
+        flagged = flag_scan.flag_scan()
+        self.stdout.write(f"planned={planned}, {summary}, flag scan={flagged}")

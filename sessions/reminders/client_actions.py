@@ -1,0 +1,129 @@
+"""What a client does from an email link: confirm or cancel an appointment, answer the questionnaire.
+
+No staff user is involved, so these stamp nothing in "by" fields; each action is idempotent because
+a client presses twice and mail clients resubmit.
+"""
+
+import datetime
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from clients.models import Client
+from screening.models import Screening
+from screening.services import FindingInput, screening_record
+from sessions.booking import services
+from sessions.models import Appointment, ReminderPolicy
+
+TOO_LATE = "too_late"
+SELF_REPORTED_NOTE = "self-reported"
+
+
+@dataclass(frozen=True)
+class ClientActionResult:
+    appointment: Appointment
+    changed: bool  # False: it was already done (a second press)
+
+
+def cancel_deadline(*, appointment: Appointment, policy: ReminderPolicy | None = None) -> datetime.datetime:
+    """The last instant a client may cancel by link: cancel_cutoff_hours before the start."""
+    policy = policy or ReminderPolicy.current()
+    return appointment.starts_at - datetime.timedelta(hours=policy.cancel_cutoff_hours)
+
+
+def can_cancel_by_link(*, appointment: Appointment, now: datetime.datetime, policy: ReminderPolicy) -> bool:
+    return now < cancel_deadline(appointment=appointment, policy=policy)
+
+
+def confirm_refusal(appointment: Appointment) -> ValidationError | None:
+    """Why a booked-by-link confirmation cannot happen, or None; the page shows it before any press."""
+    if appointment.status == Appointment.Status.CANCELLED:
+        return ValidationError(_("This appointment was cancelled."), code="cancelled")
+    if appointment.status == Appointment.Status.ON_HOLD:
+        # On hold for a health reason: the reception must call, a click cannot release it.
+        return ValidationError(_("This appointment needs a call from the parlor first."), code="on_hold")
+    if appointment.status not in (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED):
+        return ValidationError(_("This appointment can no longer be confirmed."), code="not_upcoming")
+    return None
+
+
+def appointment_confirm_by_client(*, appointment: Appointment) -> ClientActionResult:
+    """The client says they will come: booked becomes confirmed; confirming again changes nothing."""
+    with transaction.atomic():
+        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if appointment.status == Appointment.Status.CONFIRMED:
+            return ClientActionResult(appointment, changed=False)
+        refusal = confirm_refusal(appointment)
+        if refusal is not None:
+            raise refusal
+        appointment.status = Appointment.Status.CONFIRMED
+        appointment.save(update_fields=["status"])
+    return ClientActionResult(appointment, changed=True)
+
+
+def appointment_cancel_by_client(
+    *, appointment: Appointment, now: datetime.datetime | None = None
+) -> ClientActionResult:
+    """The client cancels by link, until the policy's cutoff before the start; after it, a ValidationError
+    with code "too_late" (the page then gives the parlor's phone). Cancelling again changes nothing."""
+    with transaction.atomic():
+        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if appointment.status == Appointment.Status.CANCELLED:
+            return ClientActionResult(appointment, changed=False)
+        if appointment.status not in Appointment.UPCOMING:
+            raise ValidationError(_("This appointment can no longer be cancelled."), code="not_upcoming")
+        if not can_cancel_by_link(appointment=appointment, now=now or timezone.now(), policy=ReminderPolicy.current()):
+            raise ValidationError(_("It is too late to cancel by link; please call the parlor."), code=TOO_LATE)
+        # The reason is for the staff, so in the parlor's language, not the client's.
+        with translation.override(settings.LANGUAGE_CODE):
+            reason = gettext("Cancelled by the client by the email link.")
+        appointment = services.appointment_cancel(appointment=appointment, reason=reason, by=None)
+    return ClientActionResult(appointment, changed=True)
+
+
+def self_screening_record(
+    *,
+    client: Client,
+    answers: dict,
+    findings: list[FindingInput],
+    submission_key: uuid.UUID,
+    notes: str = "",
+) -> Screening:
+    """A questionnaire the client filled in from the emailed link: a new screening marked self-reported
+    (the masseur confirms it at check-in); the same submission_key returns the first one."""
+    answers = {**answers, "self_reported": True}
+    notes = f"{SELF_REPORTED_NOTE}: {notes.strip()}" if notes.strip() else SELF_REPORTED_NOTE
+    return screening_record(
+        client=client,
+        answers=answers,
+        findings=findings,
+        taken_by=None,
+        source=Screening.Source.SELF_REPORTED,
+        submission_key=submission_key,
+        notes=notes,
+    )
+
+
+def reminder_policy_update(
+    *,
+    policy: ReminderPolicy,
+    appointment_offset_hours: int,
+    cancel_cutoff_hours: int,
+    fresh_screening_days_ahead: int,
+) -> ReminderPolicy:
+    """The manager's reminder settings (the one row); the validators give the bounds and their messages.
+    Reminders already planned keep their time; new plans use the new settings."""
+    with transaction.atomic():
+        policy = ReminderPolicy.objects.select_for_update().get(pk=policy.pk)
+        policy.appointment_offset_hours = appointment_offset_hours
+        policy.cancel_cutoff_hours = cancel_cutoff_hours
+        policy.fresh_screening_days_ahead = fresh_screening_days_ahead
+        policy.full_clean()
+        policy.save()
+    return policy

@@ -1,0 +1,101 @@
+"""The reception's list of every reminder email with its state and why, and the manager's reminder settings."""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from sessions.models import Reminder, ReminderPolicy
+from sessions.reminders import client_actions
+
+VIEW_REMINDER = "treatments.view_reminder"
+CHANGE_POLICY = "treatments.change_reminderpolicy"
+PAGE_SIZE = 50
+
+
+# --- reads (a fixed number of queries: the page's rows and one count) ----------------------------
+
+
+def reminder_rows(*, state: str = "") -> QuerySet:
+    """Every reminder, newest due first, with its client and appointment in the same query."""
+    queryset = Reminder.objects.select_related("client", "appointment", "course").order_by("-due_at", "-pk")
+    if state:
+        queryset = queryset.filter(state=state)
+    return queryset
+
+
+class ReminderFilterForm(forms.Form):
+    state = forms.ChoiceField(
+        label=gettext_lazy("State"),
+        required=False,
+        choices=[("", gettext_lazy("all states"))] + list(Reminder.State.choices),
+    )
+
+
+class ReminderPolicyForm(forms.ModelForm):
+    class Meta:
+        model = ReminderPolicy
+        fields = ["appointment_offset_hours", "cancel_cutoff_hours", "fresh_screening_days_ahead"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.attrs = {"novalidate": "", "data-testid": "policy-form"}
+        self.helper.add_input(Submit("save", gettext_lazy("Save")))
+
+
+# --- views --------------------------------------------------------------------------------------
+
+
+def reminder_list(request):
+    """Every reminder with its state, filterable by state, paginated."""
+    if not request.user.has_perm(VIEW_REMINDER):
+        raise PermissionDenied
+    filter_form = ReminderFilterForm(request.GET or None)
+    state = filter_form.cleaned_data["state"] if filter_form.is_valid() else ""
+    page = Paginator(reminder_rows(state=state), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "sessions/reminder_list.html",
+        {
+            "filter_form": filter_form,
+            "state": state,
+            "page_obj": page,
+            "can_edit_policy": request.user.has_perm(CHANGE_POLICY),
+        },
+    )
+
+
+def reminder_policy(request):
+    """The manager's reminder settings: the reminder's offset, the cancel cutoff, the screening lead."""
+    if not request.user.has_perm(CHANGE_POLICY):
+        raise PermissionDenied
+    policy = ReminderPolicy.current()
+    form = ReminderPolicyForm(request.POST or None, instance=policy)
+    if request.method == "POST" and form.is_valid():
+        try:
+            client_actions.reminder_policy_update(
+                policy=policy,
+                appointment_offset_hours=form.cleaned_data["appointment_offset_hours"],
+                cancel_cutoff_hours=form.cleaned_data["cancel_cutoff_hours"],
+                fresh_screening_days_ahead=form.cleaned_data["fresh_screening_days_ahead"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Reminder settings saved."))
+            return redirect("sessions:reminder-policy")
+    return render(request, "sessions/policy_edit.html", {"form": form})
+
+
+urlpatterns = [
+    path("reminders/", reminder_list, name="reminder-list"),
+    path("reminders/settings/", reminder_policy, name="reminder-policy"),
+]
