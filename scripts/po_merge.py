@@ -1,0 +1,45 @@
+"""A git merge driver for .po catalogues: the union of both sides' messages.
+
+Two branches that each add strings conflict on every .po hunk, though the result is plain: keep
+every message, and a translation wherever one side has it. Set up once per clone:
+
+    git config merge.po-union.driver '.venv/bin/python scripts/po_merge.py %O %A %B'
+
+(.gitattributes names the driver for *.po). Without that config git merges .po files as text.
+"""
+
+import sys
+
+import polib
+
+
+def key(entry: polib.POEntry) -> tuple:
+    return (entry.msgctxt, entry.msgid, entry.msgid_plural)
+
+
+def merge(ours: polib.POFile, theirs: polib.POFile) -> polib.POFile:
+    index = {key(e): e for e in ours if not e.obsolete}
+    for entry in theirs:
+        if entry.obsolete:
+            continue
+        mine = index.get(key(entry))
+        if mine is None:
+            ours.append(entry)
+            index[key(entry)] = entry
+        elif not mine.translated() and entry.translated():
+            mine.msgstr = entry.msgstr
+            mine.msgstr_plural = entry.msgstr_plural
+            mine.flags = entry.flags
+        if mine is not None:
+            mine.occurrences = sorted(set(mine.occurrences) | set(entry.occurrences))
+    return ours
+
+
+def main(base: str, ours_path: str, theirs_path: str) -> int:
+    ours = polib.pofile(ours_path, wrapwidth=79)
+    merge(ours, polib.pofile(theirs_path)).save(ours_path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:4]))
