@@ -26,13 +26,16 @@ def send_reminder(reminder_id: int) -> str:
     return outbox.send_one(reminder_id)
 
 
+# Two quick tries, not kombu's default patience: a request must not wait seconds on a dead Redis.
+QUEUE_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "timeout": 2}
+
+
 def queue_sends(reminder_ids: Iterable[int]) -> None:
     """Queue immediate sends; with the broker down only log it: the row is due and the next scan sends it."""
     reminder_ids = list(reminder_ids)
     try:
         with send_reminder.app.connection_for_write() as connection:
-            # Two quick tries, not kombu's default patience: a request must not wait seconds on a dead Redis.
-            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=2)
+            connection.ensure_connection(**QUEUE_RETRY)
             for reminder_id in reminder_ids:
                 send_reminder.apply_async((reminder_id,), connection=connection, retry=False)
     except Exception as exc:  # noqa: BLE001 - kombu, redis and socket errors alike; a booking must not fail

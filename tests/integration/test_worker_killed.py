@@ -162,7 +162,6 @@ def _due_reminder() -> Reminder:
 
 def test_worker_killed_mid_send_redelivered_then_reaped_and_sent_once(seeded_db, stalling_sink):
     reminder = _due_reminder()
-    started = time.monotonic()
 
     # 1. A worker takes the task, claims the row and hangs in the SMTP DATA; it is killed there.
     with running_worker(_env(stalling_sink)) as first:
@@ -195,4 +194,3 @@ def test_worker_killed_mid_send_redelivered_then_reaped_and_sent_once(seeded_db,
     reminder.refresh_from_db()
     assert (reminder.state, reminder.attempts) == (State.SENT, 1)
     assert stalling_sink.keys() == [reminder.key]
-    assert time.monotonic() - started < 40
