@@ -4,6 +4,7 @@ working week. Idempotent: running it again changes nothing."""
 import datetime
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 
@@ -37,13 +38,15 @@ NOT_QUALIFIED = {"masseur4": {"therapeutic-back", "children-back"}}
 def seed() -> None:
     """Create what is missing and leave the rest as it is."""
     user_model = get_user_model()
+    # One Argon2 hash for every demo login: hashing is deliberately slow, and the password is the same.
+    password = make_password(DEMO_PASSWORD)
     for username, first, last, role in STAFF:
         user, created = user_model.objects.get_or_create(
             username=username,
             defaults={"first_name": first, "last_name": last, "email": f"{username}@parlor.localhost"},
         )
         if created:
-            user.set_password(DEMO_PASSWORD)
+            user.password = password
         # The manager uses the Django admin too.
         user.is_staff = role == roles.MANAGER
         user.save()

@@ -20,16 +20,16 @@ from collections import defaultdict
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from clients.models import Client
 from parlor.models import MassageType, Masseur, Room, TimeOff, WorkingHours
-from screening import selectors as screening_selectors
-from sessions.booking import services
+from screening import rules
+from sessions.booking import page_selectors, services
 from sessions.booking.availability import merge, overlaps_any, working_intervals
-from sessions.models import Appointment, Course
+from sessions.models import Appointment, Course, ReminderPolicy
+from sessions.reminders import planning
 
 _NAMESPACE = uuid.UUID("3d0c5b1e-9f6a-4c1b-8e52-7a8f4f2c6d10")
 DAYS_BACK = 30
@@ -77,6 +77,17 @@ class _Plan:
         self.clients_by_day: dict[datetime.date, set[int]] = defaultdict(set)
 
 
+def _needs_no_more_than_the_screening(massage_type: MassageType) -> bool:
+    """True when the type adds no rule of its own for an adult: the demo books adults on the verdict
+    without a type, which is then the same verdict the booking services would give."""
+    return (
+        not massage_type.requires_referral
+        and massage_type.code not in rules.ALWAYS_NEEDS_REFERRAL
+        and massage_type.code not in rules.NEVER_WHEN_ACUTE
+        and massage_type.min_age <= 18
+    )
+
+
 def _minutes(massage_type: MassageType) -> tuple[datetime.timedelta, datetime.timedelta]:
     return datetime.timedelta(minutes=massage_type.duration_minutes), datetime.timedelta(
         minutes=massage_type.buffer_minutes
@@ -96,7 +107,7 @@ def seed() -> None:
     booker = users.filter(username="reception").first() or users.filter(is_superuser=True).first()
     if booker is None:
         return
-    types = {t.code: t for t in MassageType.objects.filter(is_active=True)}
+    types = {t.code: t for t in MassageType.objects.filter(is_active=True) if _needs_no_more_than_the_screening(t)}
     masseurs = list(Masseur.objects.filter(is_active=True).prefetch_related("qualifications").order_by("pk"))
     rooms = list(Room.objects.filter(is_active=True).order_by("name"))
     clients = [c for c in Client.objects.active().order_by("pk") if not c.is_minor]
@@ -114,11 +125,14 @@ def seed() -> None:
         ends_at__gt=datetime.datetime.combine(first, datetime.time.min, tzinfo=tz),
     ).values_list("masseur_id", "starts_at", "ends_at"):
         off[masseur_id].append((lo, hi))
-    # Who may have massage on each day: one verdicts_for_many call per day.
-    bookable = {
-        day: {cid for cid, v in screening_selectors.verdicts_for_many(clients, None, day).items() if v.is_bookable}
-        for day in days
-    }
+    # Who may have massage on each day. Without a massage type the verdict leaves out only the type's own
+    # rules (minimum age, referral, acute pain before therapeutic work), which no type booked here has
+    # for the adults booked here (DEMO_TYPES_NEED_NO_MORE checks it).
+    bookable: dict[datetime.date, set[int]] = defaultdict(set)
+    for client in clients:
+        for day, verdict in page_selectors.verdicts_by_day(client=client, massage_type=None, days=days).items():
+            if verdict.is_bookable:
+                bookable[day].add(client.pk)
     windows = {
         (m.pk, day): [
             (lo, hi)
@@ -263,24 +277,30 @@ def seed() -> None:
         )
     Appointment.objects.bulk_create(rows)
 
-    booked = []
-    for index, session in enumerate(future):
-        try:
-            booked.append(
-                services.appointment_book(
-                    client=session["client"],
-                    massage_type=session["massage_type"],
-                    masseur=session["masseur"],
-                    room=session["room"],
-                    starts_at=session["starts_at"],
-                    booked_by=booker,
-                    course=courses.get(session["course"]),
-                    request_key=_key("future", index),
-                )
-            )
-        except ValidationError:
-            # The services know better (a type-specific rule, say): leave it out.
-            continue
+    # The future in bulk too: every check appointment_book makes was made while planning (working hours,
+    # qualifications, time off, no overlap of masseur, room or client, the verdict of the day), and the
+    # exclusion constraints check the overlaps again on insert. Reminders as appointment_book plans them:
+    # a single session's now, a course's sessions by the course (left to the scan here, as before).
+    booked = Appointment.objects.bulk_create(
+        Appointment(
+            course=courses.get(session["course"]),
+            client=session["client"],
+            massage_type=session["massage_type"],
+            masseur=session["masseur"],
+            room=session["room"],
+            starts_at=session["starts_at"],
+            ends_at=session["starts_at"] + _minutes(session["massage_type"])[0],
+            blocks_until=session["starts_at"] + sum(_minutes(session["massage_type"]), datetime.timedelta()),
+            booked_by=booker,
+            request_key=_key("future", index),
+        )
+        for index, session in enumerate(future)
+    )
+    policy = ReminderPolicy.current()
+    for appointment in booked:
+        if appointment.course_id is None:
+            # What plan_booked does for a single session, with the policy read once.
+            planning.plan_appointment(appointment, policy=policy, now=now)
 
     # Varied statuses ahead: the next two days mostly confirmed, a few cancelled, two on hold.
     singles = [a for a in booked if a.course_id is None]

@@ -1,3 +1,5 @@
+import time
+from collections.abc import Callable
 from importlib import import_module
 from importlib.util import find_spec
 
@@ -18,13 +20,32 @@ def seeders() -> list[str]:
     return found
 
 
+def steps() -> list[tuple[str, Callable[[], None]]]:
+    """What seeding runs, in order, with a name to report: an app's demo that lists its PARTS is run part
+    by part, so a long one shows its progress."""
+    result = []
+    for path in seeders():
+        module = import_module(path.rpartition(".")[0])
+        parts = getattr(module, "PARTS", None) or [module.seed]
+        result += [(f"{part.__module__}", part) for part in parts]
+    return result
+
+
 class Command(BaseCommand):
     help = "Load the demo data; safe to run again (it only adds what is missing)."
 
     def handle(self, *args, **options):
-        for path in seeders():
-            module, _, name = path.rpartition(".")
-            getattr(import_module(module), name)()
-        self.stdout.write(self.style.SUCCESS(f"Demo data is in place. Logins (password {DEMO_PASSWORD}):"))
+        started = time.monotonic()
+        for name, seed in steps():
+            self.stdout.write(f"  {name:<34}", ending="")
+            self.stdout.flush()
+            step_started = time.monotonic()
+            seed()
+            self.stdout.write(f"{time.monotonic() - step_started:5.1f} s")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data is in place ({time.monotonic() - started:.1f} s). Logins, password {DEMO_PASSWORD}:"
+            )
+        )
         for username, _first, _last, role in STAFF:
             self.stdout.write(f"  {username:<10} {role}")
