@@ -52,6 +52,13 @@ _FINDINGS = {
 _EARLIER = ["high-blood-pressure", "low-blood-pressure", "kidney-disease", "allergic-reactions", "liver-disease"]
 
 
+PREGNANCY_AGES = range(20, 43)
+
+
+def _may_be_pregnant(client: Client, today: datetime.date) -> bool:
+    return client.sex == Client.Sex.FEMALE and client.age_on(today) in PREGNANCY_AGES
+
+
 def _key(client: Client, index: int) -> uuid.UUID:
     return uuid.uuid5(_NAMESPACE, f"demo-screening-{client.pk}-{index}")
 
@@ -67,8 +74,15 @@ def seed() -> None:
     users = get_user_model().objects.filter(username__in=["reception", "masseur1", "masseur2"])
     staff = list(users.order_by("username")) or [None]
 
+    owed_pregnancies = 0
     for position, client in enumerate(Client.objects.active().order_by("pk")):
         scenario, latest_days = SCENARIOS[position % len(SCENARIOS)]
+        # Clinically coherent: a pregnancy only for a woman of an age to carry one. One that falls to
+        # someone else is owed to the next such woman who would have had a clean record.
+        if scenario == "pregnant" and not _may_be_pregnant(client, today):
+            scenario, owed_pregnancies = "clean", owed_pregnancies + 1
+        elif scenario == "clean" and owed_pregnancies and _may_be_pregnant(client, today):
+            scenario, owed_pregnancies = "pregnant", owed_pregnancies - 1
         earlier_count = rng.randint(0, 2)
         earlier_days = sorted((rng.randint(latest_days + 20, 365) for _ in range(earlier_count)), reverse=True)
         taker = rng.choice(staff)

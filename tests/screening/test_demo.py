@@ -1,6 +1,7 @@
 import pytest
 from django.utils import timezone
 
+from clients.models import Client
 from screening import demo, selectors
 from screening.models import Clearance, Finding, Screening
 from screening.rules import Status
@@ -45,3 +46,17 @@ def test_demo_runs_again_without_adding_anything(demo_clients):
 def test_demo_without_clients_does_nothing():
     demo.seed()
     assert Screening.objects.count() == 0
+
+
+def test_demo_records_pregnancy_only_for_women_of_an_age_to_carry_one():
+    today = timezone.localdate()
+    women = [ClientFactory(sex="female", birth_date=today.replace(year=today.year - 30)) for _ in range(12)]
+    # The seeder's scenarios go round by position; some that would be a pregnancy land on these.
+    others = [ClientFactory(sex="female", birth_date=today.replace(year=today.year - 78)) for _ in range(12)]
+    others += [ClientFactory(sex="male", birth_date=today.replace(year=today.year - 30)) for _ in range(12)]
+    demo.seed()
+    pregnant = Client.objects.filter(screenings__findings__contraindication__code="pregnancy").distinct()
+    assert pregnant.exists()
+    assert all(c.sex == "female" and 20 <= c.age_on(today) <= 42 for c in pregnant)
+    assert not set(pregnant) & set(others)
+    assert set(pregnant) <= set(women)
