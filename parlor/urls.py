@@ -27,6 +27,8 @@ urlpatterns = [
     # The language switcher works on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
+    # Browsers ask for /favicon.ico on every page that names none (the admin's): no 404 each time.
+    path("favicon.ico", views.favicon, name="favicon"),
 ]
 
 if settings.DEBUG:

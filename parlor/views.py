@@ -6,9 +6,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_POST
 
 from parlor import dashboard as dashboard_panels
@@ -104,3 +105,11 @@ def resource_delete(request, slug, pk):
     else:
         messages.success(request, _("Deleted."))
     return redirect("parlor:resource-list", slug=slug)
+
+
+@login_not_required
+@cache_control(max_age=86400)
+def favicon(request):
+    """The icon the pages name; browsers also ask /favicon.ico where a page names none (the admin)."""
+    # Resolved per request: under the manifest storage the hashed name is known only after collectstatic.
+    return redirect(static("parlor/favicon.svg"), permanent=False)

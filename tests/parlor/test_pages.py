@@ -1,6 +1,7 @@
 import datetime
 import io
 import re
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -9,6 +10,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from parlor import selectors
+from parlor.demo import STAFF
 from parlor.models import MassageType, Masseur, Room, WorkingHours
 from tests.factories import MasseurFactory, TimeOffFactory, WorkingHoursFactory
 
@@ -90,7 +92,21 @@ def test_bootstrap_is_served_locally_and_pages_use_no_cdn(client):
 
 
 def test_seed_demo_is_idempotent():
-    call_command("seed_demo", stdout=io.StringIO())
+    output = io.StringIO()
+    call_command("seed_demo", stdout=output)
+    # Progress, one line per part as it runs, then every login it made.
+    lines = output.getvalue().splitlines()
+    assert [line.split()[0] for line in lines[:6]] == [
+        "parlor.demo",
+        "clients.demo",
+        "screening.demo",
+        "sessions.demo.appointments",
+        "sessions.demo.logs",
+        "sessions.demo.reminders",
+    ]
+    assert all(line.endswith(" s") for line in lines[:6])
+    for username, *_ in STAFF:
+        assert any(line.split()[:1] == [username] for line in lines[6:]), username
     counts = (Masseur.objects.count(), Room.objects.count(), WorkingHours.objects.count(), MassageType.objects.count())
     call_command("seed_demo", stdout=io.StringIO())
     assert counts == (4, 3, counts[2], 8)
@@ -102,3 +118,18 @@ def test_seed_demo_logins_work(client):
     call_command("seed_demo", stdout=io.StringIO())
     assert client.login(username="reception", password="parlor-demo")
     assert client.get("/").status_code == 200
+
+
+def test_make_run_banner_names_every_demo_login():
+    script = (Path(__file__).resolve().parents[2] / "scripts" / "run.sh").read_text()
+    banner = script[script.index("cat <<BANNER") : script.index("BANNER\n", script.index("cat <<BANNER") + 12)]
+    for username, *_ in STAFF:
+        assert re.search(rf"^\s+{username}\s", banner, re.M), username
+
+
+def test_favicon_is_served_to_anyone_and_named_by_the_pages(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"] == "/static/parlor/favicon.svg"
+    assert finders.find("parlor/favicon.svg")
+    assert '<link rel="icon" href="/static/parlor/favicon.svg"' in client.get(reverse("login")).content.decode()
