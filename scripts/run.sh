@@ -83,6 +83,25 @@ if [ ! -f var/.demo-seeded ]; then
     touch var/.demo-seeded
 fi
 
+# As root (a container, CI) the product itself runs as an unprivileged user, as PostgreSQL does:
+# a web server or a Celery worker (which warns about it) has no business with root's powers. That
+# user must be able to run the venv's Python and read the clone; when either lives in a private home
+# (a clone under /root, a pyenv Python in /root/.pyenv) it cannot, and then they run as root and say so.
+mkdir -p var/mail var/media var/celery
+RUN_AS=
+if [ "$(id -u)" -eq 0 ]; then
+    id parlor >/dev/null 2>&1 ||
+        useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin parlor
+    if runuser -u parlor -- "$PY" -c 'import django' 2>/dev/null; then
+        chown -R parlor: var/mail var/media var/celery
+        RUN_AS="setpriv --reuid=parlor --regid=parlor --init-groups"
+    else
+        echo "run.sh: the user 'parlor' cannot run $PY ($(readlink -f "$PY")) in $ROOT," \
+            "so web, worker and beat run as root (Celery will warn about it)." >&2
+    fi
+fi
+export RUN_AS
+
 cat <<BANNER
 
   Parlor is starting at  http://127.0.0.1:$PORT/
@@ -90,7 +109,10 @@ cat <<BANNER
   Demo logins, all with the password  parlor-demo
     manager     the manager
     reception   the front desk
-    masseur1    a masseur
+    masseur1    a masseur, mornings on weekdays
+    masseur2    a masseur, afternoons on weekdays
+    masseur3    a masseur, Monday to Saturday
+    masseur4    a newer masseur (not yet for therapeutic or children's massage)
 
   Emails (reminders, notices to reception) are written as files to
     $ROOT/var/mail/   (set EMAIL_BACKEND in .env for SMTP)
