@@ -71,15 +71,24 @@ trap 'exit 0' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-scripts/services.sh start
+# How long each step of the start took, printed with the banner: a slow first start shows where.
+TIMES=()
+timed() {
+    local label="$1" started=$SECONDS
+    shift
+    "$@"
+    TIMES+=("$label $((SECONDS - started)) s")
+}
+
+timed "services" scripts/services.sh start
 eval "$(scripts/services.sh env)"
 
-"$PY" manage.py migrate --noinput
-"$PY" scripts/compile_messages.py
+timed "migrate" "$PY" manage.py migrate --noinput
+timed "messages" "$PY" scripts/compile_messages.py
 # seed_demo is idempotent, but skipping it keeps later starts fast and leaves
 # demo records the user changed or deleted alone.
 if [ ! -f var/.demo-seeded ]; then
-    "$PY" manage.py seed_demo
+    timed "demo data" "$PY" manage.py seed_demo
     touch var/.demo-seeded
 fi
 
@@ -118,6 +127,7 @@ cat <<BANNER
     $ROOT/var/mail/   (set EMAIL_BACKEND in .env for SMTP)
 
   Ctrl-C stops the web server, the worker, beat, PostgreSQL and Redis.
+  Start-up took: $(IFS=,; echo "${TIMES[*]}" | sed 's/,/, /g')
 
 BANNER
 

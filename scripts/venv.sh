@@ -46,3 +46,4 @@ rm -f "$STAMP"
 echo "Installing Python dependencies into $VENV..."
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 touch "$STAMP"
+echo "Python dependencies installed in ${SECONDS} s."
