@@ -67,7 +67,9 @@ class ClientForm(forms.ModelForm):
             "language": _("Reminders and emails go in this language."),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, shows_health: bool = True, **kwargs):
+        """shows_health=False: for a user who may not see this client's health data (reception). The
+        recorded allergens and notes are then neither shown nor changed; new allergens can be added."""
         super().__init__(*args, **kwargs)
         # Built here, not at import, so that it is in the language of the request.
         self.fields["allergens"].help_text = _("Oils, creams or aromas, separated by commas. Common: %(names)s.") % {
@@ -75,12 +77,21 @@ class ClientForm(forms.ModelForm):
                 name if str(label) == name else f"{name} ({label})" for name, label in COMMON_ALLERGENS.items()
             )
         }
+        preferences = ["preferred_pressure", "allergens", "notes"]
+        if not shows_health and self.instance.pk:
+            del self.fields["notes"]
+            preferences.remove("notes")
+            self.fields["allergens"].label = _("Add allergens")
+            self.fields["allergens"].help_text = _(
+                "Allergens already recorded are kept and not shown here. %(help)s"
+            ) % {"help": self.fields["allergens"].help_text}
+            self.initial["allergens"] = []
         if self.instance.pk:
             self.fields["guardian_consent"].initial = self.instance.guardian_consent_at is not None
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Fieldset(_("Client"), "full_name", "phone", "email", "birth_date", "sex", "language"),
-            Fieldset(_("Preferences"), "preferred_pressure", "allergens", "notes"),
+            Fieldset(_("Preferences"), *preferences),
             Fieldset(_("Guardian (for clients under 18)"), "guardian_name", "guardian_phone", "guardian_consent"),
             Fieldset(_("Consent"), *self._consent_fields()),
             HTML(self._allergen_datalist()),

@@ -3,6 +3,8 @@
 import datetime
 from collections.abc import Iterable
 
+import pghistory.models
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ForeignObjectRel
@@ -10,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients import selectors
-from clients.models import Client
+from clients.models import AccessEntry, Client, Erasure
 from clients.search import search_text_for
 
 # Constraint name -> the field and message a person should see.
@@ -28,6 +30,9 @@ _MERGE_FILLED_FIELDS = [
     "guardian_consent_at",
     "notes",
 ]
+
+
+_AS_IT_HAPPENED = (pghistory.models.Event, AccessEntry, Erasure)
 
 
 def normalise_allergens(allergens: Iterable[str]) -> list[str]:
@@ -195,6 +200,11 @@ def _move_related_rows(*, source: Client, target: Client) -> None:
         if not isinstance(relation, ForeignObjectRel) or relation.field is merged_into:
             # Forward fields; and records merged into the source keep pointing
             # at it: the chain leads on to the target.
+            continue
+        if issubclass(relation.related_model, _AS_IT_HAPPENED):
+            # History tells what happened to the record that existed then: the
+            # change history (pghistory events), the access trail (append-only
+            # anyway) and erasures stay with the source.
             continue
         field = relation.field
         if relation.many_to_many:

@@ -7,8 +7,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from clients import panels, selectors, services
+from clients.access import can_view_health
 from clients.forms import ClientCreateForm, ClientForm, ClientMergeForm
 from clients.models import Client
+from clients.trail import record_access
 from parlor.view_helpers import add_errors, require_perm
 
 
@@ -53,10 +55,19 @@ def client_edit(request, pk):
     if client.merged_into_id:
         messages.error(request, _("This record was merged into another one; edit that one instead."))
         return redirect(client)
-    form = ClientForm(request.POST or None, instance=client)
+    # Read before the form is bound: binding writes the typed values onto the instance.
+    recorded = {"allergens": list(client.allergens), "notes": client.notes}
+    shows_health = can_view_health(request.user, client)
+    if shows_health:
+        record_access(request, client=client)
+    form = ClientForm(request.POST or None, instance=client, shows_health=shows_health)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if not shows_health:
+            # The form only adds allergens and has no notes: what is recorded stays.
+            data = {**data, "allergens": [*recorded["allergens"], *data["allergens"]], "notes": recorded["notes"]}
         try:
-            services.client_update(client=client, **form.cleaned_data)
+            services.client_update(client=client, **data)
         except ValidationError as exc:
             add_errors(form, exc)
         else:
@@ -68,11 +79,19 @@ def client_edit(request, pk):
 def client_detail(request, pk):
     require_perm(request, "clients.view_client")
     client = _client_or_404(pk)
+    # Allergens, notes and the screening details are shown only to those who may see them; they leave a trail.
+    shows_health = can_view_health(request.user, client)
+    if shows_health:
+        record_access(request, client=client)
     return render(
         request,
         "clients/client_detail.html",
         {
             "client": client,
+            "shows_health": shows_health,
+            "can_export": request.user.has_perm("clients.export_client"),
+            "can_erase": request.user.has_perm("clients.erase_client") and not client.erased_at,
+            "can_view_trail": request.user.has_perm("clients.view_accessentry"),
             "merged_from": selectors.client_merged_from(client),
             "panels": panels.render_panels(request, client),
             "can_change": request.user.has_perm("clients.change_client") and not client.merged_into_id,
