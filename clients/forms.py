@@ -150,3 +150,46 @@ class ClientMergeForm(forms.Form):
     def __init__(self, *args, source: Client, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["into"].queryset = Client.objects.active().exclude(pk=source.pk)
+
+
+class ErasureForm(forms.Form):
+    """The manager's written reason and choice before erasing a client's personal data."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Why the data is erased, e.g. the client's written request of a date; no names needed."),
+    )
+    keep_clinical_notes = forms.BooleanField(
+        label=_("Keep the clinical notes, anonymised"),
+        required=False,
+        help_text=_(
+            "Screenings, clearances and session notes stay without the client's name, phone and email. "
+            "Unticked, they are deleted; that the sessions took place is kept either way."
+        ),
+    )
+    confirm = forms.BooleanField(
+        label=_("I understand that this cannot be undone"),
+        error_messages={"required": _("Tick this to confirm the erasure.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.attrs = {"novalidate": "", "data-testid": "erasure-form"}
+        self.helper.add_input(Submit("erase", _("Erase the personal data"), css_class="btn-danger"))
+
+
+class TrailFilterForm(forms.Form):
+    """The dates a trail page shows, both optional and inclusive."""
+
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and until < since:
+            self.add_error("until", _("The end cannot come before the start."))
+        return cleaned

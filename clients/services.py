@@ -4,7 +4,6 @@ import datetime
 from collections.abc import Iterable
 
 import pghistory.models
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ForeignObjectRel
@@ -132,6 +131,8 @@ def client_update(
     notes: str = "",
 ) -> Client:
     """Change a live client's profile; guardian consent keeps its first date while it stays given."""
+    if client.erased_at:
+        raise ValidationError(_("This client's data is erased; the record cannot be changed."), code="erased")
     if client.merged_into_id:
         raise ValidationError(_("This record was merged into another one; edit that one instead."), code="merged")
     client.full_name = full_name.strip()
@@ -228,3 +229,19 @@ def _move_related_rows(*, source: Client, target: Client) -> None:
                     % {"what": relation.related_model._meta.verbose_name},
                     code="conflict",
                 ) from exc
+
+
+def client_withdraw_data_consent(*, client: Client, by) -> Client:
+    """The client withdrew consent to data processing: reminders stop at once (no reminder consent),
+    and the record awaits a manager's erasure (clients.erasure). Recording it twice keeps the first date."""
+    if not by.has_perm("clients.change_client"):
+        raise PermissionDenied
+    if client.erased_at:
+        raise ValidationError(_("This client's data is already erased."), code="erased")
+    with transaction.atomic():
+        client = Client.objects.select_for_update().get(pk=client.pk)
+        if client.data_consent_withdrawn_at is None:
+            client.data_consent_withdrawn_at = timezone.now()
+        client.reminder_consent = False
+        client.save(update_fields=["data_consent_withdrawn_at", "reminder_consent", "updated_at"])
+    return client

@@ -40,7 +40,8 @@ def record_access(request: HttpRequest, *, client: Client, obj=None, page: str =
 # --- reads for the manager's trail pages ------------------------------------------------------
 
 
-def _within(queryset: QuerySet, since: datetime.date | None, until: datetime.date | None) -> QuerySet:
+def within(queryset: QuerySet, since: datetime.date | None, until: datetime.date | None) -> QuerySet:
+    """Entries from the start of `since` to the end of `until` (local days), either one optional."""
     tz = timezone.get_current_timezone()
     if since:
         queryset = queryset.filter(at__gte=datetime.datetime.combine(since, datetime.time.min, tzinfo=tz))
@@ -50,16 +51,14 @@ def _within(queryset: QuerySet, since: datetime.date | None, until: datetime.dat
     return queryset
 
 
-def trail_of_client(
-    *, client: Client, since: datetime.date | None = None, until: datetime.date | None = None
-) -> QuerySet[AccessEntry]:
+def trail_of_client(*, client: Client) -> QuerySet[AccessEntry]:
     """Who opened this client's record, newest first, users loaded (served by clients_access_client_at)."""
-    return _within(AccessEntry.objects.filter(client=client), since, until).select_related("user").order_by("-at", "-pk")
+    return AccessEntry.objects.filter(client=client).select_related("user").order_by("-at", "-pk")
 
 
-def trail_of_user(*, user, since: datetime.date | None = None, until: datetime.date | None = None) -> QuerySet:
+def trail_of_user(*, user) -> QuerySet[AccessEntry]:
     """What this user opened, newest first, clients loaded (served by clients_access_user_at)."""
-    return _within(AccessEntry.objects.filter(user=user), since, until).select_related("client").order_by("-at", "-pk")
+    return AccessEntry.objects.filter(user=user).select_related("client").order_by("-at", "-pk")
 
 
 def object_label(entry: AccessEntry) -> str:

@@ -11,146 +11,291 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0003_roles'),
-        ('pghistory', '0007_auto_20250421_0444'),
+        ("clients", "0003_roles"),
+        ("pghistory", "0007_auto_20250421_0444"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AccessEntry',
+            name="AccessEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='when')),
-                ('page', models.CharField(max_length=100, verbose_name='page')),
-                ('object_type', models.CharField(blank=True, max_length=100, verbose_name='object type')),
-                ('object_id', models.CharField(blank=True, max_length=40, verbose_name='object id')),
-                ('address', models.GenericIPAddressField(blank=True, null=True, verbose_name='address')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="when")),
+                ("page", models.CharField(max_length=100, verbose_name="page")),
+                ("object_type", models.CharField(blank=True, max_length=100, verbose_name="object type")),
+                ("object_id", models.CharField(blank=True, max_length=40, verbose_name="object id")),
+                ("address", models.GenericIPAddressField(blank=True, null=True, verbose_name="address")),
             ],
             options={
-                'verbose_name': 'access entry',
-                'verbose_name_plural': 'access entries',
-                'ordering': ['-at', '-pk'],
+                "verbose_name": "access entry",
+                "verbose_name_plural": "access entries",
+                "ordering": ["-at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='ClientEvent',
+            name="ClientEvent",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.BigIntegerField()),
-                ('full_name', models.CharField(max_length=200, verbose_name='full name')),
-                ('phone', phonenumber_field.modelfields.PhoneNumberField(blank=True, max_length=128, region=None, verbose_name='phone')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email')),
-                ('birth_date', models.DateField(verbose_name='date of birth')),
-                ('sex', models.CharField(choices=[('female', 'female'), ('male', 'male')], max_length=6, verbose_name='sex')),
-                ('language', models.CharField(choices=[('uk', 'Ukrainian'), ('en', 'English')], default='uk', max_length=2, verbose_name='language')),
-                ('preferred_pressure', models.CharField(blank=True, choices=[('light', 'light'), ('medium', 'medium'), ('deep', 'deep')], max_length=6, verbose_name='preferred pressure')),
-                ('allergens', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=60), blank=True, default=list, size=None, verbose_name='allergens')),
-                ('data_consent_at', models.DateTimeField(verbose_name='consented to data processing at')),
-                ('reminder_consent', models.BooleanField(default=False, verbose_name='agrees to email reminders')),
-                ('guardian_name', models.CharField(blank=True, max_length=200, verbose_name="guardian's name")),
-                ('guardian_phone', phonenumber_field.modelfields.PhoneNumberField(blank=True, max_length=128, region=None, verbose_name="guardian's phone")),
-                ('guardian_consent_at', models.DateTimeField(blank=True, null=True, verbose_name='guardian consented at')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('data_consent_withdrawn_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='withdrew consent to data processing at')),
-                ('erased_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='erased at')),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.BigIntegerField()),
+                ("full_name", models.CharField(max_length=200, verbose_name="full name")),
+                (
+                    "phone",
+                    phonenumber_field.modelfields.PhoneNumberField(
+                        blank=True, max_length=128, region=None, verbose_name="phone"
+                    ),
+                ),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email")),
+                ("birth_date", models.DateField(verbose_name="date of birth")),
+                (
+                    "sex",
+                    models.CharField(
+                        choices=[("female", "female"), ("male", "male")], max_length=6, verbose_name="sex"
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("uk", "Ukrainian"), ("en", "English")],
+                        default="uk",
+                        max_length=2,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "preferred_pressure",
+                    models.CharField(
+                        blank=True,
+                        choices=[("light", "light"), ("medium", "medium"), ("deep", "deep")],
+                        max_length=6,
+                        verbose_name="preferred pressure",
+                    ),
+                ),
+                (
+                    "allergens",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=60),
+                        blank=True,
+                        default=list,
+                        size=None,
+                        verbose_name="allergens",
+                    ),
+                ),
+                ("data_consent_at", models.DateTimeField(verbose_name="consented to data processing at")),
+                ("reminder_consent", models.BooleanField(default=False, verbose_name="agrees to email reminders")),
+                ("guardian_name", models.CharField(blank=True, max_length=200, verbose_name="guardian's name")),
+                (
+                    "guardian_phone",
+                    phonenumber_field.modelfields.PhoneNumberField(
+                        blank=True, max_length=128, region=None, verbose_name="guardian's phone"
+                    ),
+                ),
+                (
+                    "guardian_consent_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="guardian consented at"),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "data_consent_withdrawn_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="withdrew consent to data processing at"
+                    ),
+                ),
+                ("erased_at", models.DateTimeField(blank=True, editable=False, null=True, verbose_name="erased at")),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Erasure',
+            name="Erasure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('erased_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='erased at')),
-                ('reason', models.TextField(verbose_name='reason')),
-                ('kept_clinical_notes', models.BooleanField(default=False, verbose_name='anonymised clinical notes kept')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("erased_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="erased at")),
+                ("reason", models.TextField(verbose_name="reason")),
+                (
+                    "kept_clinical_notes",
+                    models.BooleanField(default=False, verbose_name="anonymised clinical notes kept"),
+                ),
             ],
             options={
-                'verbose_name': 'erasure',
-                'verbose_name_plural': 'erasures',
-                'ordering': ['-erased_at'],
+                "verbose_name": "erasure",
+                "verbose_name_plural": "erasures",
+                "ordering": ["-erased_at"],
             },
         ),
         migrations.AlterModelOptions(
-            name='client',
-            options={'ordering': ['full_name'], 'permissions': [('merge_client', 'Can merge duplicate client records'), ('export_client', 'Can export everything held about a client'), ('erase_client', "Can erase a client's personal data")], 'verbose_name': 'client', 'verbose_name_plural': 'clients'},
+            name="client",
+            options={
+                "ordering": ["full_name"],
+                "permissions": [
+                    ("merge_client", "Can merge duplicate client records"),
+                    ("export_client", "Can export everything held about a client"),
+                    ("erase_client", "Can erase a client's personal data"),
+                ],
+                "verbose_name": "client",
+                "verbose_name_plural": "clients",
+            },
         ),
         migrations.AddField(
-            model_name='client',
-            name='data_consent_withdrawn_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='withdrew consent to data processing at'),
+            model_name="client",
+            name="data_consent_withdrawn_at",
+            field=models.DateTimeField(
+                blank=True, editable=False, null=True, verbose_name="withdrew consent to data processing at"
+            ),
         ),
         migrations.AddField(
-            model_name='client',
-            name='erased_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='erased at'),
+            model_name="client",
+            name="erased_at",
+            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="erased at"),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='client',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "clients_clientevent" ("allergens", "birth_date", "created_at", "created_by_id", "data_consent_at", "data_consent_withdrawn_at", "email", "erased_at", "full_name", "guardian_consent_at", "guardian_name", "guardian_phone", "id", "language", "merged_into_id", "notes", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "preferred_pressure", "reminder_consent", "sex", "updated_at") VALUES (NEW."allergens", NEW."birth_date", NEW."created_at", NEW."created_by_id", NEW."data_consent_at", NEW."data_consent_withdrawn_at", NEW."email", NEW."erased_at", NEW."full_name", NEW."guardian_consent_at", NEW."guardian_name", NEW."guardian_phone", NEW."id", NEW."language", NEW."merged_into_id", NEW."notes", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."phone", NEW."preferred_pressure", NEW."reminder_consent", NEW."sex", NEW."updated_at"); RETURN NULL;', hash='41e403561974c981c8df23e3146474d83b654b7c', operation='INSERT', pgid='pgtrigger_insert_insert_a5391', table='clients_client', when='AFTER')),
+            model_name="client",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "clients_clientevent" ("allergens", "birth_date", "created_at", "created_by_id", "data_consent_at", "data_consent_withdrawn_at", "email", "erased_at", "full_name", "guardian_consent_at", "guardian_name", "guardian_phone", "id", "language", "merged_into_id", "notes", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "preferred_pressure", "reminder_consent", "sex", "updated_at") VALUES (NEW."allergens", NEW."birth_date", NEW."created_at", NEW."created_by_id", NEW."data_consent_at", NEW."data_consent_withdrawn_at", NEW."email", NEW."erased_at", NEW."full_name", NEW."guardian_consent_at", NEW."guardian_name", NEW."guardian_phone", NEW."id", NEW."language", NEW."merged_into_id", NEW."notes", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."phone", NEW."preferred_pressure", NEW."reminder_consent", NEW."sex", NEW."updated_at"); RETURN NULL;',
+                    hash="41e403561974c981c8df23e3146474d83b654b7c",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_a5391",
+                    table="clients_client",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='client',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."allergens" IS DISTINCT FROM (NEW."allergens") OR OLD."birth_date" IS DISTINCT FROM (NEW."birth_date") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."created_by_id" IS DISTINCT FROM (NEW."created_by_id") OR OLD."data_consent_at" IS DISTINCT FROM (NEW."data_consent_at") OR OLD."data_consent_withdrawn_at" IS DISTINCT FROM (NEW."data_consent_withdrawn_at") OR OLD."email" IS DISTINCT FROM (NEW."email") OR OLD."erased_at" IS DISTINCT FROM (NEW."erased_at") OR OLD."full_name" IS DISTINCT FROM (NEW."full_name") OR OLD."guardian_consent_at" IS DISTINCT FROM (NEW."guardian_consent_at") OR OLD."guardian_name" IS DISTINCT FROM (NEW."guardian_name") OR OLD."guardian_phone" IS DISTINCT FROM (NEW."guardian_phone") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."language" IS DISTINCT FROM (NEW."language") OR OLD."merged_into_id" IS DISTINCT FROM (NEW."merged_into_id") OR OLD."notes" IS DISTINCT FROM (NEW."notes") OR OLD."phone" IS DISTINCT FROM (NEW."phone") OR OLD."preferred_pressure" IS DISTINCT FROM (NEW."preferred_pressure") OR OLD."reminder_consent" IS DISTINCT FROM (NEW."reminder_consent") OR OLD."sex" IS DISTINCT FROM (NEW."sex") OR OLD."updated_at" IS DISTINCT FROM (NEW."updated_at"))', func='INSERT INTO "clients_clientevent" ("allergens", "birth_date", "created_at", "created_by_id", "data_consent_at", "data_consent_withdrawn_at", "email", "erased_at", "full_name", "guardian_consent_at", "guardian_name", "guardian_phone", "id", "language", "merged_into_id", "notes", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "preferred_pressure", "reminder_consent", "sex", "updated_at") VALUES (NEW."allergens", NEW."birth_date", NEW."created_at", NEW."created_by_id", NEW."data_consent_at", NEW."data_consent_withdrawn_at", NEW."email", NEW."erased_at", NEW."full_name", NEW."guardian_consent_at", NEW."guardian_name", NEW."guardian_phone", NEW."id", NEW."language", NEW."merged_into_id", NEW."notes", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."phone", NEW."preferred_pressure", NEW."reminder_consent", NEW."sex", NEW."updated_at"); RETURN NULL;', hash='b49ea3f135eaf157b532ca1d21ba2b4415c8cec8', operation='UPDATE', pgid='pgtrigger_update_update_757e7', table='clients_client', when='AFTER')),
+            model_name="client",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."allergens" IS DISTINCT FROM (NEW."allergens") OR OLD."birth_date" IS DISTINCT FROM (NEW."birth_date") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."created_by_id" IS DISTINCT FROM (NEW."created_by_id") OR OLD."data_consent_at" IS DISTINCT FROM (NEW."data_consent_at") OR OLD."data_consent_withdrawn_at" IS DISTINCT FROM (NEW."data_consent_withdrawn_at") OR OLD."email" IS DISTINCT FROM (NEW."email") OR OLD."erased_at" IS DISTINCT FROM (NEW."erased_at") OR OLD."full_name" IS DISTINCT FROM (NEW."full_name") OR OLD."guardian_consent_at" IS DISTINCT FROM (NEW."guardian_consent_at") OR OLD."guardian_name" IS DISTINCT FROM (NEW."guardian_name") OR OLD."guardian_phone" IS DISTINCT FROM (NEW."guardian_phone") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."language" IS DISTINCT FROM (NEW."language") OR OLD."merged_into_id" IS DISTINCT FROM (NEW."merged_into_id") OR OLD."notes" IS DISTINCT FROM (NEW."notes") OR OLD."phone" IS DISTINCT FROM (NEW."phone") OR OLD."preferred_pressure" IS DISTINCT FROM (NEW."preferred_pressure") OR OLD."reminder_consent" IS DISTINCT FROM (NEW."reminder_consent") OR OLD."sex" IS DISTINCT FROM (NEW."sex") OR OLD."updated_at" IS DISTINCT FROM (NEW."updated_at"))',
+                    func='INSERT INTO "clients_clientevent" ("allergens", "birth_date", "created_at", "created_by_id", "data_consent_at", "data_consent_withdrawn_at", "email", "erased_at", "full_name", "guardian_consent_at", "guardian_name", "guardian_phone", "id", "language", "merged_into_id", "notes", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "preferred_pressure", "reminder_consent", "sex", "updated_at") VALUES (NEW."allergens", NEW."birth_date", NEW."created_at", NEW."created_by_id", NEW."data_consent_at", NEW."data_consent_withdrawn_at", NEW."email", NEW."erased_at", NEW."full_name", NEW."guardian_consent_at", NEW."guardian_name", NEW."guardian_phone", NEW."id", NEW."language", NEW."merged_into_id", NEW."notes", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."phone", NEW."preferred_pressure", NEW."reminder_consent", NEW."sex", NEW."updated_at"); RETURN NULL;',
+                    hash="b49ea3f135eaf157b532ca1d21ba2b4415c8cec8",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_757e7",
+                    table="clients_client",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='client',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "clients_clientevent" ("allergens", "birth_date", "created_at", "created_by_id", "data_consent_at", "data_consent_withdrawn_at", "email", "erased_at", "full_name", "guardian_consent_at", "guardian_name", "guardian_phone", "id", "language", "merged_into_id", "notes", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "preferred_pressure", "reminder_consent", "sex", "updated_at") VALUES (OLD."allergens", OLD."birth_date", OLD."created_at", OLD."created_by_id", OLD."data_consent_at", OLD."data_consent_withdrawn_at", OLD."email", OLD."erased_at", OLD."full_name", OLD."guardian_consent_at", OLD."guardian_name", OLD."guardian_phone", OLD."id", OLD."language", OLD."merged_into_id", OLD."notes", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."phone", OLD."preferred_pressure", OLD."reminder_consent", OLD."sex", OLD."updated_at"); RETURN NULL;', hash='9984b36e7ed38f769104c6e4f11c931832700469', operation='DELETE', pgid='pgtrigger_delete_delete_f8895', table='clients_client', when='AFTER')),
+            model_name="client",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "clients_clientevent" ("allergens", "birth_date", "created_at", "created_by_id", "data_consent_at", "data_consent_withdrawn_at", "email", "erased_at", "full_name", "guardian_consent_at", "guardian_name", "guardian_phone", "id", "language", "merged_into_id", "notes", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "preferred_pressure", "reminder_consent", "sex", "updated_at") VALUES (OLD."allergens", OLD."birth_date", OLD."created_at", OLD."created_by_id", OLD."data_consent_at", OLD."data_consent_withdrawn_at", OLD."email", OLD."erased_at", OLD."full_name", OLD."guardian_consent_at", OLD."guardian_name", OLD."guardian_phone", OLD."id", OLD."language", OLD."merged_into_id", OLD."notes", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."phone", OLD."preferred_pressure", OLD."reminder_consent", OLD."sex", OLD."updated_at"); RETURN NULL;',
+                    hash="9984b36e7ed38f769104c6e4f11c931832700469",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_f8895",
+                    table="clients_client",
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddField(
-            model_name='accessentry',
-            name='client',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='access_entries', to='clients.client', verbose_name='client'),
+            model_name="accessentry",
+            name="client",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="access_entries",
+                to="clients.client",
+                verbose_name="client",
+            ),
         ),
         migrations.AddField(
-            model_name='accessentry',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+            model_name="accessentry",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="user",
+            ),
         ),
         migrations.AddField(
-            model_name='clientevent',
-            name='created_by',
-            field=models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="clientevent",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                related_query_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='clientevent',
-            name='merged_into',
-            field=models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='clients.client'),
+            model_name="clientevent",
+            name="merged_into",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                related_query_name="+",
+                to="clients.client",
+            ),
         ),
         migrations.AddField(
-            model_name='clientevent',
-            name='pgh_context',
-            field=models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context'),
+            model_name="clientevent",
+            name="pgh_context",
+            field=models.ForeignKey(
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="pghistory.context",
+            ),
         ),
         migrations.AddField(
-            model_name='clientevent',
-            name='pgh_obj',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='clients.client'),
+            model_name="clientevent",
+            name="pgh_obj",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="events",
+                to="clients.client",
+            ),
         ),
         migrations.AddField(
-            model_name='erasure',
-            name='client',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='erasure', to='clients.client', verbose_name='client'),
+            model_name="erasure",
+            name="client",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="erasure",
+                to="clients.client",
+                verbose_name="client",
+            ),
         ),
         migrations.AddField(
-            model_name='erasure',
-            name='erased_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='erased by'),
+            model_name="erasure",
+            name="erased_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="erased by",
+            ),
         ),
         migrations.AddIndex(
-            model_name='accessentry',
-            index=models.Index(models.F('client'), models.OrderBy(models.F('at'), descending=True), name='clients_access_client_at'),
+            model_name="accessentry",
+            index=models.Index(
+                models.F("client"), models.OrderBy(models.F("at"), descending=True), name="clients_access_client_at"
+            ),
         ),
         migrations.AddIndex(
-            model_name='accessentry',
-            index=models.Index(models.F('user'), models.OrderBy(models.F('at'), descending=True), name='clients_access_user_at'),
+            model_name="accessentry",
+            index=models.Index(
+                models.F("user"), models.OrderBy(models.F("at"), descending=True), name="clients_access_user_at"
+            ),
         ),
     ]

@@ -11,8 +11,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from clients.models import Client
-from parlor.view_helpers import add_errors
 from clients.trail import record_access
+from parlor.view_helpers import add_errors
 from screening.access import can_view_health_record, open_health_record
 from sessions.care import checkin, history, logs, myday, review
 from sessions.care.forms import AddendumForm, DayOfCheckForm, SessionLogForm
