@@ -48,7 +48,9 @@ def export_sections(client) -> list[Section]:
                 "status": a.get_status_display(),
                 "cancellation_reason": a.cancellation_reason,
                 "override_reason": a.override_reason,
-                "day_of_check": f"{check.get_outcome_display()} {check.hold_reason}".strip() if check else "",
+                "day_of_check": {"outcome": check.get_outcome_display(), "reason": check.hold_reason, **check.answers}
+                if check
+                else "",
                 "flags": [f.what_changed for f in a.flags.all()],
             }
         )
