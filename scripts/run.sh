@@ -71,6 +71,7 @@ trap 'exit 0' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
+scripts/services.sh pdf
 scripts/services.sh start
 eval "$(scripts/services.sh env)"
 

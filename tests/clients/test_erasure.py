@@ -130,10 +130,10 @@ def test_erasure_reaches_records_merged_into_the_client_and_the_admin_log(world)
     from clients.services import client_merge
 
     client_merge(source=duplicate, target=a.client, merged_by=world.manager)
-    LogEntry.objects.log_action(
-        user_id=world.manager.pk,
-        content_type_id=ContentType.objects.get_for_model(Client).pk,
-        object_id=a.client.pk,
+    LogEntry.objects.create(
+        user=world.manager,
+        content_type=ContentType.objects.get_for_model(Client),
+        object_id=str(a.client.pk),
         object_repr="Ярослава Приватна",
         action_flag=CHANGE,
         change_message="Changed phone of Ярослава Приватна.",
