@@ -9,6 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# WeasyPrint (the client's PDF export) loads pango; DejaVu has the Cyrillic letters.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
+
 # Dependencies before the code, so a code change reuses this layer.
 COPY requirements.txt ./
 RUN pip install -r requirements.txt

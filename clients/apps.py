@@ -6,3 +6,7 @@ class ClientsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "clients"
     verbose_name = _("Clients")
+
+    def ready(self):
+        # Registers the dashboard panel of clients awaiting erasure.
+        from clients import dashboard  # noqa: F401

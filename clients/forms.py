@@ -67,7 +67,9 @@ class ClientForm(forms.ModelForm):
             "language": _("Reminders and emails go in this language."),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, shows_health: bool = True, **kwargs):
+        """shows_health=False: for a user who may not see this client's health data (reception). The
+        recorded allergens and notes are then neither shown nor changed; new allergens can be added."""
         super().__init__(*args, **kwargs)
         # Built here, not at import, so that it is in the language of the request.
         self.fields["allergens"].help_text = _("Oils, creams or aromas, separated by commas. Common: %(names)s.") % {
@@ -75,12 +77,21 @@ class ClientForm(forms.ModelForm):
                 name if str(label) == name else f"{name} ({label})" for name, label in COMMON_ALLERGENS.items()
             )
         }
+        preferences = ["preferred_pressure", "allergens", "notes"]
+        if not shows_health and self.instance.pk:
+            del self.fields["notes"]
+            preferences.remove("notes")
+            self.fields["allergens"].label = _("Add allergens")
+            self.fields["allergens"].help_text = _(
+                "Allergens already recorded are kept and not shown here. %(help)s"
+            ) % {"help": self.fields["allergens"].help_text}
+            self.initial["allergens"] = []
         if self.instance.pk:
             self.fields["guardian_consent"].initial = self.instance.guardian_consent_at is not None
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Fieldset(_("Client"), "full_name", "phone", "email", "birth_date", "sex", "language"),
-            Fieldset(_("Preferences"), "preferred_pressure", "allergens", "notes"),
+            Fieldset(_("Preferences"), *preferences),
             Fieldset(_("Guardian (for clients under 18)"), "guardian_name", "guardian_phone", "guardian_consent"),
             Fieldset(_("Consent"), *self._consent_fields()),
             HTML(self._allergen_datalist()),
@@ -139,3 +150,46 @@ class ClientMergeForm(forms.Form):
     def __init__(self, *args, source: Client, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["into"].queryset = Client.objects.active().exclude(pk=source.pk)
+
+
+class ErasureForm(forms.Form):
+    """The manager's written reason and choice before erasing a client's personal data."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Why the data is erased, e.g. the client's written request of a date; no names needed."),
+    )
+    keep_clinical_notes = forms.BooleanField(
+        label=_("Keep the clinical notes, anonymised"),
+        required=False,
+        help_text=_(
+            "Screenings, clearances and session notes stay without the client's name, phone and email. "
+            "Unticked, they are deleted; that the sessions took place is kept either way."
+        ),
+    )
+    confirm = forms.BooleanField(
+        label=_("I understand that this cannot be undone"),
+        error_messages={"required": _("Tick this to confirm the erasure.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.attrs = {"novalidate": "", "data-testid": "erasure-form"}
+        self.helper.add_input(Submit("erase", _("Erase the personal data"), css_class="btn-danger"))
+
+
+class TrailFilterForm(forms.Form):
+    """The dates a trail page shows, both optional and inclusive."""
+
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and until < since:
+            self.add_error("until", _("The end cannot come before the start."))
+        return cleaned

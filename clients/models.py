@@ -3,6 +3,7 @@
 import datetime
 import zoneinfo
 
+import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
@@ -11,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -45,10 +47,13 @@ def years_before(day: datetime.date, years: int) -> datetime.date:
 
 class ClientQuerySet(models.QuerySet):
     def active(self):
-        """Clients not merged into another record."""
-        return self.filter(merged_into__isnull=True)
+        """Clients not merged into another record and not erased."""
+        return self.filter(merged_into__isnull=True, erased_at__isnull=True)
 
 
+# The change history (who changed the profile, before and after) is kept by PostgreSQL triggers
+# into ClientEvent; search_text is derived from fields that are kept anyway.
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), exclude=["search_text"])
 class Client(models.Model):
     class Sex(models.TextChoices):
         FEMALE = "female", _("female")
@@ -89,6 +94,12 @@ class Client(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # The client withdrew consent to data processing: reminders stop and the record awaits erasure.
+    data_consent_withdrawn_at = models.DateTimeField(
+        _("withdrew consent to data processing at"), null=True, blank=True, editable=False
+    )
+    # Identity and contact data are gone (clients.erasure); the row stays so that sessions keep a client.
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True, editable=False)
 
     objects = ClientQuerySet.as_manager()
 
@@ -109,7 +120,11 @@ class Client(models.Model):
                 name="clients_client_email_unique",
             ),
         ]
-        permissions = [("merge_client", _("Can merge duplicate client records"))]
+        permissions = [
+            ("merge_client", _("Can merge duplicate client records")),
+            ("export_client", _("Can export everything held about a client")),
+            ("erase_client", _("Can erase a client's personal data")),
+        ]
         indexes = [
             # Client list without a query: the 50 most recently updated live clients.
             models.Index(F("updated_at").desc(), name="clients_client_recent", condition=Q(merged_into__isnull=True)),
@@ -164,3 +179,59 @@ class Client(models.Model):
                 }
         if errors:
             raise ValidationError(errors)
+
+
+class AccessEntry(models.Model):
+    """One opening of a page, download or export that showed a client's health data: who, when,
+    which client, what (the page's URL name and the object) and from which address.
+
+    Written once: a trigger (migration 0005) refuses every UPDATE and DELETE, so not even the
+    application can rewrite the trail. The object is named by type and id, never by its text,
+    so that the trail holds no personal data of its own."""
+
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    # PROTECT: a user or client who is in the trail is deactivated or erased, never deleted.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="access_entries", verbose_name=_("client")
+    )
+    page = models.CharField(_("page"), max_length=100)  # the URL name, e.g. "screening:screening-detail"
+    object_type = models.CharField(_("object type"), max_length=100, blank=True)  # "screening.screening"
+    object_id = models.CharField(_("object id"), max_length=40, blank=True)
+    address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("access entry")
+        verbose_name_plural = _("access entries")
+        indexes = [
+            # A client's trail ("who opened this record"): WHERE client_id = %s [AND at range] ORDER BY at DESC.
+            models.Index(F("client"), F("at").desc(), name="clients_access_client_at"),
+            # A user's trail ("what did this user open"): WHERE user_id = %s [AND at range] ORDER BY at DESC.
+            models.Index(F("user"), F("at").desc(), name="clients_access_user_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} · {self.user_id} · {self.page} · {self.client_id}"
+
+
+class Erasure(models.Model):
+    """A client's personal data erased, by whom, when and why; the row keeps no identity of the client."""
+
+    client = models.OneToOneField(Client, on_delete=models.PROTECT, related_name="erasure", verbose_name=_("client"))
+    erased_at = models.DateTimeField(_("erased at"), default=timezone.now)
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("erased by")
+    )
+    reason = models.TextField(_("reason"))
+    kept_clinical_notes = models.BooleanField(_("anonymised clinical notes kept"), default=False)
+
+    class Meta:
+        ordering = ["-erased_at"]
+        verbose_name = _("erasure")
+        verbose_name_plural = _("erasures")
+
+    def __str__(self):
+        return f"{self.client_id} · {self.erased_at:%Y-%m-%d}"

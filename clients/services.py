@@ -3,6 +3,7 @@
 import datetime
 from collections.abc import Iterable
 
+import pghistory.models
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ForeignObjectRel
@@ -10,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients import selectors
-from clients.models import Client
+from clients.models import AccessEntry, Client, Erasure
 from clients.search import search_text_for
 
 # Constraint name -> the field and message a person should see.
@@ -28,6 +29,9 @@ _MERGE_FILLED_FIELDS = [
     "guardian_consent_at",
     "notes",
 ]
+
+
+_AS_IT_HAPPENED = (pghistory.models.Event, AccessEntry, Erasure)
 
 
 def normalise_allergens(allergens: Iterable[str]) -> list[str]:
@@ -127,6 +131,8 @@ def client_update(
     notes: str = "",
 ) -> Client:
     """Change a live client's profile; guardian consent keeps its first date while it stays given."""
+    if client.erased_at:
+        raise ValidationError(_("This client's data is erased; the record cannot be changed."), code="erased")
     if client.merged_into_id:
         raise ValidationError(_("This record was merged into another one; edit that one instead."), code="merged")
     client.full_name = full_name.strip()
@@ -196,6 +202,11 @@ def _move_related_rows(*, source: Client, target: Client) -> None:
             # Forward fields; and records merged into the source keep pointing
             # at it: the chain leads on to the target.
             continue
+        if issubclass(relation.related_model, _AS_IT_HAPPENED):
+            # History tells what happened to the record that existed then: the
+            # change history (pghistory events), the access trail (append-only
+            # anyway) and erasures stay with the source.
+            continue
         field = relation.field
         if relation.many_to_many:
             through = relation.through
@@ -218,3 +229,19 @@ def _move_related_rows(*, source: Client, target: Client) -> None:
                     % {"what": relation.related_model._meta.verbose_name},
                     code="conflict",
                 ) from exc
+
+
+def client_withdraw_data_consent(*, client: Client, by) -> Client:
+    """The client withdrew consent to data processing: reminders stop at once (no reminder consent),
+    and the record awaits a manager's erasure (clients.erasure). Recording it twice keeps the first date."""
+    if not by.has_perm("clients.change_client"):
+        raise PermissionDenied
+    if client.erased_at:
+        raise ValidationError(_("This client's data is already erased."), code="erased")
+    with transaction.atomic():
+        client = Client.objects.select_for_update().get(pk=client.pk)
+        if client.data_consent_withdrawn_at is None:
+            client.data_consent_withdrawn_at = timezone.now()
+        client.reminder_consent = False
+        client.save(update_fields=["data_consent_withdrawn_at", "reminder_consent", "updated_at"])
+    return client

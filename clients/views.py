@@ -1,14 +1,20 @@
 """Client pages: list and search, create, edit, detail with other apps' panels, merge."""
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
-from clients import panels, selectors, services
-from clients.forms import ClientCreateForm, ClientForm, ClientMergeForm
+from clients import erasure, export, panels, selectors, services, trail
+from clients.access import can_view_health
+from clients.forms import ClientCreateForm, ClientForm, ClientMergeForm, ErasureForm, TrailFilterForm
 from clients.models import Client
+from clients.trail import record_access
 from parlor.view_helpers import add_errors, require_perm
 
 
@@ -53,10 +59,19 @@ def client_edit(request, pk):
     if client.merged_into_id:
         messages.error(request, _("This record was merged into another one; edit that one instead."))
         return redirect(client)
-    form = ClientForm(request.POST or None, instance=client)
+    # Read before the form is bound: binding writes the typed values onto the instance.
+    recorded = {"allergens": list(client.allergens), "notes": client.notes}
+    shows_health = can_view_health(request.user, client)
+    if shows_health:
+        record_access(request, client=client)
+    form = ClientForm(request.POST or None, instance=client, shows_health=shows_health)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if not shows_health:
+            # The form only adds allergens and has no notes: what is recorded stays.
+            data = {**data, "allergens": [*recorded["allergens"], *data["allergens"]], "notes": recorded["notes"]}
         try:
-            services.client_update(client=client, **form.cleaned_data)
+            services.client_update(client=client, **data)
         except ValidationError as exc:
             add_errors(form, exc)
         else:
@@ -68,14 +83,24 @@ def client_edit(request, pk):
 def client_detail(request, pk):
     require_perm(request, "clients.view_client")
     client = _client_or_404(pk)
+    # Allergens, notes and the screening details are shown only to those who may see them; they leave a trail.
+    shows_health = can_view_health(request.user, client)
+    if shows_health:
+        record_access(request, client=client)
     return render(
         request,
         "clients/client_detail.html",
         {
             "client": client,
+            "shows_health": shows_health,
+            "can_export": request.user.has_perm("clients.export_client"),
+            "can_erase": request.user.has_perm("clients.erase_client") and not client.erased_at,
+            "can_view_trail": request.user.has_perm("clients.view_accessentry"),
             "merged_from": selectors.client_merged_from(client),
             "panels": panels.render_panels(request, client),
-            "can_change": request.user.has_perm("clients.change_client") and not client.merged_into_id,
+            "can_change": request.user.has_perm("clients.change_client")
+            and not client.merged_into_id
+            and not client.erased_at,
             "can_merge": request.user.has_perm("clients.merge_client") and not client.merged_into_id,
         },
     )
@@ -110,3 +135,95 @@ def client_merge(request, pk):
         "clients/client_merge.html",
         {"source": source, "target": target, "form": form, "query": query, "candidates": candidates},
     )
+
+
+# --- the client's rights: export, consent withdrawal, erasure ---------------------------------------
+
+
+@never_cache
+def client_export(request, pk):
+    """Everything held about the client as a ZIP (JSON, a PDF in the client's language, the scans)."""
+    require_perm(request, "clients.export_client")
+    client = _client_or_404(pk)
+    content = export.client_export_zip(client=client)
+    record_access(request, client=client)
+    response = HttpResponse(content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="client-{client.pk}.zip"'
+    return response
+
+
+@require_POST
+def client_withdraw_consent(request, pk):
+    """The client withdrew consent to data processing: reminders stop, a manager is asked to erase."""
+    require_perm(request, "clients.change_client")
+    client = _client_or_404(pk)
+    try:
+        services.client_withdraw_data_consent(client=client, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("Withdrawal recorded: reminders stop, and a manager is asked to erase the personal data.")
+        )
+    return redirect(client)
+
+
+def client_erase(request, pk):
+    """The manager's erasure, with a written reason; the client's withdrawal pre-fills the reason."""
+    require_perm(request, "clients.erase_client")
+    client = _client_or_404(pk)
+    if client.erased_at:
+        messages.error(request, _("This client's data is already erased."))
+        return redirect(client)
+    initial = {}
+    if client.data_consent_withdrawn_at:
+        initial["reason"] = _("The client withdrew consent to data processing on %(day)s.") % {
+            "day": client.data_consent_withdrawn_at.strftime("%d.%m.%Y")
+        }
+    form = ErasureForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            erasure.client_erase(
+                client=client,
+                reason=form.cleaned_data["reason"],
+                keep_clinical_notes=form.cleaned_data["keep_clinical_notes"],
+                erased_by=request.user,
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("The personal data of record #%(number)s is erased.") % {"number": client.pk})
+            return redirect("clients:client-detail", pk=client.pk)
+    return render(request, "clients/client_erase.html", {"client": client, "form": form})
+
+
+# --- the access trail, for the manager ---------------------------------------------------------
+
+TRAIL_PAGE_SIZE = 50
+
+
+def _trail_page(request, queryset):
+    form = TrailFilterForm(request.GET or None)
+    if form.is_bound and form.is_valid():
+        queryset = trail.within(queryset, form.cleaned_data["since"], form.cleaned_data["until"])
+    page = Paginator(queryset, TRAIL_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(entry, trail.object_label(entry)) for entry in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {"form": form, "page": page, "rows": rows, "query": query.urlencode()}
+
+
+def client_trail(request, pk):
+    """Who opened this client's record, newest first, by date, 50 a page."""
+    require_perm(request, "clients.view_accessentry")
+    client = _client_or_404(pk)
+    context = _trail_page(request, trail.trail_of_client(client=client))
+    return render(request, "clients/trail_client.html", {"client": client, **context})
+
+
+def user_trail(request, user_pk):
+    """What this user opened, newest first, by date, 50 a page."""
+    require_perm(request, "clients.view_accessentry")
+    person = get_object_or_404(get_user_model(), pk=user_pk)
+    context = _trail_page(request, trail.trail_of_user(user=person))
+    return render(request, "clients/trail_user.html", {"person": person, **context})

@@ -34,6 +34,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",
     "phonenumber_field",
+    # Change history of health records by PostgreSQL triggers (pghistory builds on pgtrigger).
+    "pgtrigger",
+    "pghistory",
     "parlor",
     "clients",
     "screening",
@@ -49,6 +52,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every page needs a login unless its view says otherwise (login, /healthz).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Who wrote (user and path) goes with every change pghistory records during a request.
+    "pghistory.middleware.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

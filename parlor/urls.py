@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
@@ -30,6 +28,5 @@ urlpatterns = [
     # Browsers ask for /favicon.ico on every page that names none (the admin's): no 404 each time.
     path("favicon.ico", views.favicon, name="favicon"),
 ]
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded scans are never served from /media/, not even in development: only through
+# screening:clearance-scan, which checks who may see them and leaves a trail.

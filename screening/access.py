@@ -14,10 +14,16 @@ rule lives in one place.
 - Anyone else, including a user with view_health_record but no masseur
   profile, sees the verdict at most, never the details.
 
+A page that shows the details asks open_health_record, which also writes the
+access trail (clients.trail); list pages (search, calendar, dashboard) show
+statuses only, so they neither ask nor record.
+
 screening must not import sessions at import time (sessions depends on
 screening), so the appointment model is looked up when the rule runs."""
 
 from django.apps import apps
+
+from clients.trail import record_access
 
 HEALTH_RECORD_PERMISSION = "screening.view_health_record"
 ALL_HEALTH_RECORDS_PERMISSION = "screening.view_all_health_records"
@@ -45,3 +51,12 @@ def is_booked_with(user, client) -> bool:
         .exclude(status=appointment.Status.CANCELLED)
         .exists()
     )
+
+
+def open_health_record(request, client, *, obj=None) -> bool:
+    """can_view_health_record for the request's user; when True, the page is about to show the
+    client's health data, so it also writes an entry in the access trail (clients.trail)."""
+    if not can_view_health_record(request.user, client):
+        return False
+    record_access(request, client=client, obj=obj)
+    return True

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from clients.admin import AccessTrailAdminMixin
 from screening.models import Clearance, Contraindication
 
 
@@ -15,9 +16,12 @@ class ContraindicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Clearance)
-class ClearanceAdmin(admin.ModelAdmin):
+class ClearanceAdmin(AccessTrailAdminMixin, admin.ModelAdmin):
     list_display = ["client", "kind", "doctor_name", "issued_on", "valid_until"]
     list_select_related = ["client"]
     raw_id_fields = ["client"]
     # Screenings are append-only and health data: not in the admin at all.
     exclude = ["scan"]
+
+    def trail_client(self, obj):
+        return obj.client

@@ -3,6 +3,7 @@ each client answered) and doctors' clearances."""
 
 import uuid
 
+import pghistory
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -85,6 +86,7 @@ class AppendOnlyModel(models.Model):
         super().save(*args, **kwargs)
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Screening(AppendOnlyModel):
     """What a client answered at one time. A newer screening supersedes it."""
 
@@ -139,6 +141,7 @@ class Screening(AppendOnlyModel):
         return reverse("screening:screening-detail", args=[self.pk])
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Finding(AppendOnlyModel):
     """One contraindication a screening found, with what was said about it."""
 
@@ -175,6 +178,7 @@ class ClearanceQuerySet(models.QuerySet):
         return self.filter(issued_on__lte=day, valid_until__gte=day)
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Clearance(models.Model):
     """A doctor's referral (for a massage type) or permission (despite a contraindication)."""
 

@@ -12,15 +12,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from clients.models import Client
+from clients.trail import record_access
 from parlor.view_helpers import add_errors, require_perm
 from screening import diff, selectors, services
-from screening.access import can_view_health_record
+from screening.access import can_view_health_record, open_health_record
 from screening.forms import ClearanceForm, ContraindicationForm, ScreeningForm
 from screening.models import Clearance, Contraindication, Screening
 
 
-def _require_health(request, client) -> None:
-    if not can_view_health_record(request.user, client):
+def _require_health(request, client, *, obj=None) -> None:
+    """403 unless the user may see the client's health record; else the access trail notes this page."""
+    if not open_health_record(request, client, obj=obj):
         raise PermissionDenied
 
 
@@ -73,7 +75,7 @@ def screening_detail(request, pk):
     screening = selectors.screening_detail(pk=pk)
     if screening is None:
         raise Http404
-    _require_health(request, screening.client)
+    _require_health(request, screening.client, obj=screening)
     previous = selectors.screening_before(screening=screening)
     changes = diff.compare(previous, screening)
     removed = {f.code for f in changes.removed}
@@ -114,7 +116,8 @@ def clearance_list(request, client_pk):
     context = {
         "client": client,
         "rows": [(c, c.is_valid_on(today)) for c in clearances],
-        "can_view_health": can_view_health_record(request.user, client),
+        # The conditions covered, the notes and the scans; only those who may see them, and the trail says so.
+        "can_view_health": open_health_record(request, client),
         "can_add": request.user.has_perm("screening.add_clearance"),
         "client_url": client_url(client),
     }
@@ -125,13 +128,16 @@ def clearance_list(request, client_pk):
 def clearance_scan(request, pk):
     """The scan through a permission check: media files are never served publicly."""
     clearance = get_object_or_404(Clearance.objects.select_related("client"), pk=pk)
-    _require_health(request, clearance.client)
+    if not can_view_health_record(request.user, clearance.client):
+        raise PermissionDenied
     if not clearance.scan:
         raise Http404
     try:
         handle = clearance.scan.open("rb")
     except FileNotFoundError as exc:
         raise Http404 from exc
+    # Only a scan actually handed over is a download worth a trail entry.
+    record_access(request, client=clearance.client, obj=clearance)
     content_type = mimetypes.guess_type(clearance.scan.name)[0] or "application/octet-stream"
     return FileResponse(handle, content_type=content_type, filename=clearance.scan.name.rsplit("/", 1)[-1])
 

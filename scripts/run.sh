@@ -80,6 +80,7 @@ timed() {
     TIMES+=("$label $((SECONDS - started)) s")
 }
 
+scripts/services.sh pdf
 timed "services" scripts/services.sh start
 eval "$(scripts/services.sh env)"
 

@@ -7,6 +7,7 @@
 #   scripts/services.sh status           one line per service
 #   scripts/services.sh running NAME     exit 0 if the local NAME is running
 #   scripts/services.sh chromium         make sure /usr/bin/chromium exists
+#   scripts/services.sh pdf              make sure WeasyPrint's libraries (pango) and a Cyrillic font exist
 #   scripts/services.sh clean            stop, then delete the local data
 #
 # A DATABASE_URL or REDIS_URL already in the environment wins: that service is
@@ -394,6 +395,24 @@ ensure_chromium() {
     fi
 }
 
+# The client's export renders its PDF with WeasyPrint, which loads pango through cffi
+# at import time, and needs a font with Cyrillic letters (DejaVu Sans).
+PDF_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
+pdf_libs_present() {
+    ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so.0' &&
+        ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' &&
+        [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]
+}
+
+ensure_pdf_libs() {
+    pdf_libs_present && return 0
+    if is_root; then
+        apt_install "${PDF_PACKAGES[@]}"
+    else
+        die "WeasyPrint's libraries are missing for the client export: run 'sudo apt-get install ${PDF_PACKAGES[*]}'"
+    fi
+}
+
 # ---------------------------------------------------------------------- main
 
 services_of() { if [ "$#" -eq 0 ]; then echo postgres redis; else echo "$@"; fi; }
@@ -444,6 +463,9 @@ case "$cmd" in
     chromium)
         ensure_chromium
         ;;
+    pdf)
+        ensure_pdf_libs
+        ;;
     clean)
         pg_stop
         redis_stop
@@ -452,7 +474,7 @@ case "$cmd" in
         rm -rf "$PG_DIR" "$VAR/pg" "$REDIS_DIR"
         ;;
     *)
-        sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+        sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
         exit 2
         ;;
 esac

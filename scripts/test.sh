@@ -15,6 +15,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 scripts/services.sh chromium
+scripts/services.sh pdf
 start_services
 "$PY" scripts/compile_messages.py
 

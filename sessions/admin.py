@@ -3,6 +3,7 @@ import datetime
 from django import forms
 from django.contrib import admin
 
+from clients.admin import AccessTrailAdminMixin
 from sessions.booking.selectors import appointment_conflicts
 from sessions.models import Appointment, Course
 
@@ -51,7 +52,7 @@ class AppointmentAdminForm(forms.ModelForm):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(AccessTrailAdminMixin, admin.ModelAdmin):
     form = AppointmentAdminForm
     list_display = ["starts_at", "client", "massage_type", "masseur", "room", "status"]
     list_filter = ["status", "masseur", "room"]
@@ -60,6 +61,10 @@ class AppointmentAdmin(admin.ModelAdmin):
     raw_id_fields = ["client", "course"]
     readonly_fields = ["ends_at", "blocks_until", "booked_by", "booked_at"]
     search_fields = ["client__full_name"]
+
+    def trail_client(self, obj):
+        # The override reason is health data.
+        return obj.client
 
     def save_model(self, request, obj, form, change):
         if not change:

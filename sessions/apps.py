@@ -11,7 +11,13 @@ class TreatmentsConfig(AppConfig):
 
     def ready(self):
         # Importing these registers the dashboard and client-page panels and the listeners to
-        # screening events; nothing else imports them.
+        # screening events; nothing else imports them. privacy: sessions' sections of a client's
+        # export and its part of an erasure (clients' rights).
+        from clients import erasure, export
         from sessions.booking import panels as booking_panels  # noqa: F401
         from sessions.care import panels as care_panels  # noqa: F401
+        from sessions.care import privacy
         from sessions.flags import subscriptions  # noqa: F401
+
+        export.register(privacy.export_sections)
+        erasure.register(privacy.erase)

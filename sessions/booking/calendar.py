@@ -107,12 +107,6 @@ class Entry:
         """Worth a look before the session: anything but a plain "allowed"."""
         return self.verdict is not None and str(self.verdict.status) != "allowed"
 
-    @property
-    def adaptations(self) -> str:
-        if self.verdict is None:
-            return ""
-        return "; ".join(str(a.reason) for a in self.verdict.adaptations)
-
 
 def _course_number() -> Subquery:
     """How many live sessions of the appointment's course start no later than it: its number, e.g. 4 of 10."""

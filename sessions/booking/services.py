@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from clients.models import Client
 from parlor.models import MassageType, Masseur, Room, TimeOff, WorkingHours
+from screening.access import can_view_health_record
 from sessions.booking import availability
 from sessions.booking.selectors import (
     MAX_GAP_DAYS,
@@ -56,22 +57,25 @@ def _screening_errors(
     """(messages that refuse the booking, whether a manager's override was used)."""
     verdict = _verdict(client=client, massage_type=massage_type, day=day)
     status = _status_name(verdict)
-    reasons = "; ".join(str(reason) for reason in getattr(verdict, "reasons", ()) or ())
-    params = {"reasons": reasons or "-"}
     if status in ("ALLOWED", "ADAPTED"):
         return [], False
+    # The reasons name findings: health data, for those who may see the client's record only.
+    reasons = ""
+    if can_view_health_record(user, client):
+        reasons = "; ".join(str(reason) for reason in getattr(verdict, "reasons", ()) or ())
+    params = {"reasons": f" ({reasons})" if reasons else ""}
     if status == "BLOCKED":
         if not user.has_perm(OVERRIDE_PERMISSION):
-            return [_("Massage is contraindicated (%(reasons)s); only a manager may override.") % params], False
+            return [_("Massage is contraindicated%(reasons)s; only a manager may override.") % params], False
         if not override_reason.strip():
-            return [_("Massage is contraindicated (%(reasons)s); write the reason for the override.") % params], False
+            return [_("Massage is contraindicated%(reasons)s; write the reason for the override.") % params], False
         return [], True
     if status == "NEEDS_CLEARANCE":
-        return [_("A doctor's clearance must be recorded first (%(reasons)s).") % params], False
+        return [_("A doctor's clearance must be recorded first%(reasons)s.") % params], False
     if status == "NEEDS_SCREENING":
-        return [_("The client needs an up-to-date screening first (%(reasons)s).") % params], False
+        return [_("The client needs an up-to-date screening first%(reasons)s.") % params], False
     # A status this code does not know refuses rather than lets through.
-    return [_("The screening does not allow this booking (%(reasons)s).") % params], False
+    return [_("The screening does not allow this booking%(reasons)s.") % params], False
 
 
 # --- constraint errors --------------------------------------------------------------------------

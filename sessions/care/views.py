@@ -11,8 +11,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from clients.models import Client
+from clients.trail import record_access
 from parlor.view_helpers import add_errors
-from screening.access import can_view_health_record
+from screening.access import can_view_health_record, open_health_record
 from sessions.care import checkin, history, logs, myday, review
 from sessions.care.forms import AddendumForm, DayOfCheckForm, SessionLogForm
 from sessions.flags import scan as flag_scan
@@ -55,7 +56,7 @@ def appointment_review(request, pk):
     context = {
         "appointment": appointment,
         "verdict": logs.verdict_for_appointment(appointment),
-        "can_view_health": can_view_health_record(request.user, appointment.client),
+        "can_view_health": open_health_record(request, appointment.client, obj=appointment),
         "baseline": baseline,
         "diff": None if baseline.same else baseline.diff,
         "flags": flags.flags_of(appointment=appointment),
@@ -125,6 +126,8 @@ def sessionlog_edit(request, pk):
     if not request.user.has_perm("treatments.view_sessionlog"):
         raise PermissionDenied
     log = _log_of(appointment)
+    # Either page shows health data (what is never worked or used, or the log's notes): the trail notes it.
+    record_access(request, client=appointment.client, obj=log or appointment)
     if log is not None and log.is_signed:
         return _signed_log(request, appointment, log)
     if not request.user.has_perm("treatments.change_sessionlog"):
@@ -186,7 +189,7 @@ def _signed_log(request, appointment, log):
 @never_cache
 def client_history(request, pk):
     client = get_object_or_404(Client, pk=pk)
-    if not can_view_health_record(request.user, client):
+    if not open_health_record(request, client):
         raise PermissionDenied
     try:
         course_id = int(request.GET.get("course") or 0) or None

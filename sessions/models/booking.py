@@ -2,6 +2,7 @@
 
 import datetime
 
+import pghistory
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import ArrayField, RangeBoundary, RangeOperators
@@ -111,6 +112,8 @@ class Course(models.Model):
         return reverse("sessions:course-detail", args=[self.pk])
 
 
+# Bookings, moves, cancellations and overrides (with their reasons) are kept by triggers in AppointmentEvent.
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Appointment(models.Model):
     """One session booked for a client with a masseur in a room."""
 

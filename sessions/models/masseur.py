@@ -1,5 +1,6 @@
 """The masseur's side: flags, the day-of check, session logs and their addenda."""
 
+import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
@@ -146,6 +147,7 @@ PAIN_MIN, PAIN_MAX = 0, 10
 DURATION_MIN, DURATION_MAX = 1, 180
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class SessionLog(models.Model):
     """What was done in one session. Signed, it is a permanent record: never updated in place
     (the trigger of migration 0004 is the guarantee); corrections are addenda."""
@@ -298,6 +300,7 @@ class SessionLog(models.Model):
         return [str(labels.get(a, a)) for a in self.areas_avoided]
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class SessionLogAddendum(models.Model):
     """A correction or note added to a signed log; the log itself stays as signed."""
 

@@ -17,8 +17,17 @@ def test_masseur_only_views_clients():
     assert _client_perms("Masseur") == {"view_client"}
 
 
-def test_manager_may_also_delete_and_merge_clients():
-    assert _client_perms("Manager") == {"add_client", "change_client", "view_client", "delete_client", "merge_client"}
+def test_manager_may_also_delete_merge_export_erase_clients_and_read_the_trail():
+    assert _client_perms("Manager") == {
+        "add_client",
+        "change_client",
+        "view_client",
+        "delete_client",
+        "merge_client",
+        "export_client",
+        "erase_client",
+        "view_accessentry",
+    }
 
 
 def test_role_migration_runs_again_with_the_live_registry():

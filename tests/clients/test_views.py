@@ -223,7 +223,8 @@ def test_client_edit_saves_and_keeps_own_phone(reception_client, client_record):
     assert client_record.allergens == ["rose"]
 
 
-def test_client_edit_shows_allergens_as_text_and_guardian_consent_ticked(reception_client):
+def test_client_edit_shows_allergens_as_text_and_guardian_consent_ticked(manager_client):
+    # Issue 11: only those who may see the health record see the allergens (the manager here).
     record = make_client(
         birth_date=datetime.date.today() - datetime.timedelta(days=3650),
         guardian_name="Олена",
@@ -231,11 +232,40 @@ def test_client_edit_shows_allergens_as_text_and_guardian_consent_ticked(recepti
         guardian_consent=True,
         allergens=["rose", "orange"],
     )
-    response = reception_client.get(reverse("clients:client-edit", args=[record.pk]))
+    response = manager_client.get(reverse("clients:client-edit", args=[record.pk]))
     page = response.content.decode()
     assert 'value="rose, orange"' in page
     assert response.context["form"]["guardian_consent"].value() is True
     assert 'name="data_consent"' not in page
+
+
+def test_client_edit_by_reception_hides_allergens_and_notes_and_keeps_them(reception_client):
+    record = make_client(allergens=["lanolin", "mint"], notes="Варикоз на лівій нозі")
+    url = reverse("clients:client-edit", args=[record.pk])
+    page = reception_client.get(url).content.decode()
+    assert "lanolin" not in page
+    assert "Варикоз" not in page
+    assert 'name="notes"' not in page
+    assert "Add allergens" in page
+
+    data = _form_data(full_name=record.full_name, phone="0671234567", allergens="jasmine, rose")
+    data.pop("data_consent", None)
+    response = reception_client.post(url, data)
+    assert response.status_code == 302
+    record.refresh_from_db()
+    assert record.allergens == ["lanolin", "mint", "jasmine", "rose"]
+    assert record.notes == "Варикоз на лівій нозі"
+
+
+def test_client_detail_hides_allergens_and_notes_from_reception(reception_client, manager_client):
+    record = make_client(allergens=["patchouli"], notes="Варикоз на лівій нозі")
+    url = reverse("clients:client-detail", args=[record.pk])
+    reception_page = reception_client.get(url).content.decode()
+    assert "patchouli" not in reception_page
+    assert "Варикоз" not in reception_page
+    manager_page = manager_client.get(url).content.decode()
+    assert "patchouli" in manager_page
+    assert "Варикоз" in manager_page
 
 
 def test_client_edit_to_another_clients_email_links_to_it(reception_client, client_record):
@@ -313,8 +343,8 @@ def test_client_detail_query_count_does_not_grow_with_merged_records(
     _many_clients(merged)
     for duplicate in Client.objects.exclude(pk=kept.pk):
         services.client_merge(source=duplicate, target=kept, merged_by=manager)
-    # Session, user, two for permissions, the client, the records merged into it.
-    with django_assert_max_num_queries(6):
+    # Session, user, two for permissions, the client, the records merged into it, the access trail's entry.
+    with django_assert_max_num_queries(7):
         response = manager_client.get(kept.get_absolute_url())
     assert len(response.context["merged_from"]) == merged
 

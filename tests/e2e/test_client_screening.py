@@ -11,7 +11,7 @@ from tests.factories import UserFactory
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("seeded_db")]
 
 
-def test_receptionist_registers_a_client_screens_high_pressure_and_sees_the_adaptation(page):
+def test_receptionist_registers_a_client_screens_high_pressure_and_sees_only_the_status(page):
     UserFactory(username="desk", role=roles.RECEPTIONIST)
     log_in(page, "desk", "secret-pass")
     page.wait_for_url("**/")
@@ -40,5 +40,7 @@ def test_receptionist_registers_a_client_screens_high_pressure_and_sees_the_adap
     assert Screening.objects.filter(client=client).count() == 1
     panel = page.get_by_test_id("screening-panel")
     assert panel.locator("[data-status]").get_attribute("data-status") == "adapted"
-    adaptations = page.get_by_test_id("verdict-adaptations").inner_text()
-    assert "шиї" in adaptations  # Ukrainian UI: "from the neck down"
+    # Issue 11 (need-to-know): reception sees the status and what to do, never the adaptation.
+    assert page.get_by_test_id("verdict-adaptations").count() == 0
+    assert "шиї" not in panel.inner_text()  # Ukrainian UI: "from the neck down"
+    assert page.get_by_test_id("status-hint").inner_text().strip() != ""

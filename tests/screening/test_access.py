@@ -187,8 +187,9 @@ def test_masseur_not_booked_sees_no_health_words_on_the_client_page(
     response = masseur_client.get(client_record.get_absolute_url())
     page = response.content.decode()
     assert response.status_code == 200
-    # The verdict and its adaptations stay visible, as for reception: they say how to work.
+    # The verdict's status stays visible, as for reception; since issue 11 not its adaptations.
     assert 'data-status="adapted"' in page
+    assert "High blood pressure" not in page
     for word in HIDDEN:
         assert word not in page
     for url in _health_urls(client_record, sensitive).values():

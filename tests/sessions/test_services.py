@@ -156,8 +156,9 @@ def test_appointment_book_allowed_or_adapted_verdict_books(world, verdict, statu
 @pytest.mark.parametrize(
     ("status", "message"),
     [
-        (Status.NEEDS_CLEARANCE, "A doctor's clearance must be recorded first (high blood pressure)."),
-        (Status.NEEDS_SCREENING, "The client needs an up-to-date screening first (high blood pressure)."),
+        # Issue 11: the reasons name findings, so a receptionist's message leaves them out.
+        (Status.NEEDS_CLEARANCE, "A doctor's clearance must be recorded first."),
+        (Status.NEEDS_SCREENING, "The client needs an up-to-date screening first."),
     ],
 )
 def test_appointment_book_verdict_needing_paperwork_refuses(world, verdict, status, message):
@@ -168,12 +169,21 @@ def test_appointment_book_verdict_needing_paperwork_refuses(world, verdict, stat
     assert not Appointment.objects.exists()
 
 
+def test_appointment_book_refusal_names_the_reasons_to_a_manager(world, verdict, manager):
+    verdict.status = Status.NEEDS_CLEARANCE
+    verdict.reasons = ["high blood pressure"]
+
+    assert errors_of(lambda: book(world, booked_by=manager)) == {
+        NON_FIELD_ERRORS: ["A doctor's clearance must be recorded first (high blood pressure)."]
+    }
+
+
 def test_appointment_book_blocked_verdict_refuses_a_receptionist_even_with_a_reason(world, verdict):
     verdict.status = Status.BLOCKED
     verdict.reasons = ["fever"]
 
     assert errors_of(lambda: book(world, override_reason="she insists")) == {
-        NON_FIELD_ERRORS: ["Massage is contraindicated (fever); only a manager may override."]
+        NON_FIELD_ERRORS: ["Massage is contraindicated; only a manager may override."]
     }
 
 

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from clients.models import AccessEntry
 from screening import services as screening_services
 from screening.models import Contraindication
 from sessions.booking import page_selectors as booking_support
@@ -115,7 +116,7 @@ def test_course_create_search_lists_the_matching_clients(world, reception_client
     assert not any(world.client.full_name in str(label) for label in labels)
 
 
-def test_course_create_propose_shows_ten_daily_sessions_and_the_adaptation(world, reception_client):
+def test_course_create_propose_shows_ten_daily_sessions_and_only_the_status_to_reception(world, reception_client):
     screen(world.client, "high-blood-pressure")
     response = propose(reception_client, world)
     assert response.status_code == 200
@@ -127,8 +128,17 @@ def test_course_create_propose_shows_ten_daily_sessions_and_the_adaptation(world
     assert all(session.is_bookable and not session.warnings for _f, session, _v in rows)
     assert response.context["verdict"].status == "adapted"
     body = response.content.decode()
-    assert "High blood pressure: work from the neck down, not bottom-up." in body
+    # Issue 11 (need-to-know): reception sees the status, never the adaptation itself.
+    assert 'data-status="adapted"' in body
+    assert "High blood pressure" not in body
     assert Course.objects.count() == 0
+
+
+def test_course_create_propose_shows_the_adaptation_to_the_manager_and_leaves_a_trail(world, manager_client):
+    screen(world.client, "high-blood-pressure")
+    body = propose(manager_client, world).content.decode()
+    assert "High blood pressure: work from the neck down, not bottom-up." in body
+    assert list(AccessEntry.objects.values_list("client_id", "page")) == [(world.client.pk, "sessions:course-create")]
 
 
 def test_course_create_book_all_redirects_to_the_course(world, reception_client):
@@ -273,16 +283,27 @@ def _book_course_directly(world, sessions=10, *, start=TEN):
     )
 
 
-def test_course_detail_shows_progress_and_the_adaptation_on_every_appointment(world, reception_client):
+def test_course_detail_shows_progress_and_the_adaptation_on_every_appointment(world, manager_client):
     screen(world.client, "high-blood-pressure")
     course = _book_course_directly(world, sessions=4)
-    response = reception_client.get(reverse("sessions:course-detail", args=[course.pk]))
+    response = manager_client.get(reverse("sessions:course-detail", args=[course.pk]))
     assert response.status_code == 200
     body = response.content.decode()
     assert body.count('data-testid="course-appointment"') == 4
     assert body.count("High blood pressure: work from the neck down, not bottom-up.") == 4
     assert "0/4 done · 4 booked" in body
     assert reverse("sessions:appointment-move", args=[course.appointments.first().pk]) in body
+
+
+def test_course_detail_shows_reception_progress_but_no_adaptation(world, reception_client):
+    # Issue 11 (need-to-know): the adaptation is health data; reception sees the schedule.
+    screen(world.client, "high-blood-pressure")
+    course = _book_course_directly(world, sessions=4)
+    body = reception_client.get(reverse("sessions:course-detail", args=[course.pk])).content.decode()
+    assert body.count('data-testid="course-appointment"') == 4
+    assert "High blood pressure" not in body
+    assert "0/4 done · 4 booked" in body
+    assert not AccessEntry.objects.exists()
 
 
 def test_course_detail_adaptation_follows_the_screening_of_each_day(world, reception_client, frozen_now):
@@ -530,15 +551,30 @@ def test_appointment_book_blocked_booked_by_a_manager_with_a_reason(world, manag
 # --- appointment pages ------------------------------------------------------------------------------
 
 
-def test_appointment_detail_shows_the_adaptation_and_actions(world, reception_client):
+def test_appointment_detail_shows_reception_the_status_and_actions_but_no_adaptation(world, reception_client):
     screen(world.client, "high-blood-pressure")
     course = _book_course_directly(world, sessions=2)
     appointment = course.appointments.first()
     response = reception_client.get(reverse("sessions:appointment-detail", args=[appointment.pk]))
     body = response.content.decode()
-    assert "High blood pressure: work from the neck down, not bottom-up." in body
+    # Issue 11 (need-to-know): reception saw the adaptation here before.
+    assert "High blood pressure" not in body
+    assert 'data-status="adapted"' in body
     assert reverse("sessions:appointment-move", args=[appointment.pk]) in body
     assert "0/2 done" in body
+
+
+def test_appointment_detail_shows_the_manager_the_adaptation(world, manager_client):
+    screen(world.client, "high-blood-pressure")
+    appointment = _book_course_directly(world, sessions=2).appointments.first()
+    body = manager_client.get(reverse("sessions:appointment-detail", args=[appointment.pk])).content.decode()
+    assert "High blood pressure: work from the neck down, not bottom-up." in body
+    entry = AccessEntry.objects.get()
+    assert (entry.page, entry.object_type, entry.object_id) == (
+        "sessions:appointment-detail",
+        "treatments.appointment",
+        str(appointment.pk),
+    )
 
 
 def test_appointment_move_check_shows_the_gap_warning_before_confirming(world, reception_client):

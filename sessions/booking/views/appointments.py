@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from clients.selectors import client_search
 from parlor.models import MassageType, Masseur, Room
 from parlor.view_helpers import add_errors, require_perm
+from screening.access import open_health_record
 from sessions.booking import page_selectors as booking_support
 from sessions.booking import selectors, services
 from sessions.booking.forms import AppointmentBookForm, AppointmentMoveForm, ReasonForm
@@ -90,15 +91,22 @@ def appointment_book(request):
                 },
             )
             return redirect("sessions:appointment-detail", pk=appointment.pk)
+    verdict, client = _form_verdict(form)
     return render(
         request,
         "sessions/appointment_book.html",
-        {"form": form, "query": query, "verdict": _form_verdict(form), "params": request.GET},
+        {
+            "form": form,
+            "query": query,
+            "verdict": verdict,
+            "shows_health": verdict is not None and open_health_record(request, client),
+            "params": request.GET,
+        },
     )
 
 
 def _form_verdict(form):
-    """The verdict for the client, type and day on the form so far, or None."""
+    """(The verdict for the client, type and day on the form so far, the client), or (None, None)."""
     if form.is_bound:
         values = getattr(form, "cleaned_data", {})
         client, massage_type, starts_at = values.get("client"), values.get("massage_type"), values.get("starts_at")
@@ -110,8 +118,9 @@ def _form_verdict(form):
         massage_type = form.fields["massage_type"].objects.get(str(form.initial.get("massage_type")))
         starts_at = form.initial.get("starts_at")
     if not (client and massage_type and starts_at):
-        return None
-    return booking_support.verdict_on(client=client, massage_type=massage_type, day=selectors.local_date(starts_at))
+        return None, None
+    day = selectors.local_date(starts_at)
+    return booking_support.verdict_on(client=client, massage_type=massage_type, day=day), client
 
 
 def _appointment_or_404(pk: int) -> Appointment:
@@ -140,6 +149,7 @@ def appointment_detail(request, pk):
             "progress": selectors.course_progress(course=appointment.course) if appointment.course_id else None,
             "is_upcoming": appointment.status in Appointment.UPCOMING,
             "has_started": appointment.starts_at <= timezone.now(),
+            "shows_health": open_health_record(request, appointment.client, obj=appointment),
             "can_change": can_change,
             "cancel_form": ReasonForm(),
         },
@@ -211,7 +221,14 @@ def appointment_move(request, pk):
     return render(
         request,
         "sessions/appointment_move.html",
-        {"form": form, "appointment": appointment, "warnings": warnings, "checked": checked, "verdict": verdict},
+        {
+            "form": form,
+            "appointment": appointment,
+            "warnings": warnings,
+            "checked": checked,
+            "verdict": verdict,
+            "shows_health": open_health_record(request, appointment.client, obj=appointment),
+        },
     )
 
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from clients.selectors import client_search
 from parlor.view_helpers import add_errors, require_perm
+from screening.access import open_health_record
 from sessions.booking import page_selectors as booking_support
 from sessions.booking import selectors, services
 from sessions.booking.forms import (
@@ -177,6 +178,8 @@ def course_create(request):
                 )
             else:
                 context["rows"] = [(f, None, None) for f in formset.forms]
+    if context.get("verdict") is not None:
+        context["shows_health"] = open_health_record(request, client)
     return render(request, "sessions/course_create.html", context)
 
 
@@ -202,6 +205,7 @@ def _render_course(request, page, *, cancel_form=None, shorten_form=None, status
             "page": page,
             "course": page.course,
             "entries": [(a, page.verdicts.get(a.pk)) for a in page.appointments],
+            "shows_health": open_health_record(request, page.course.client, obj=page.course),
             "upcoming_count": len(upcoming),
             "can_change": can_change and page.course.status != page.course.Status.CANCELLED,
             "can_change_appointment": request.user.has_perm(CHANGE_APPOINTMENT),
@@ -376,6 +380,8 @@ def course_extend(request, pk):
                 )
             else:
                 context["rows"] = [(f, None, None) for f in formset.forms]
+    if context.get("verdict") is not None:
+        context["shows_health"] = open_health_record(request, course.client, obj=course)
     return render(request, "sessions/course_extend.html", context)
 
 
