@@ -91,6 +91,7 @@ EXPECTED = {
     "sessions:reminder-list": S(LOGIN, 200, 403, 403, 200),
     "sessions:reminder-policy": S(LOGIN, 403, 403, 403, 200),
     "healthz": S(200, 200, 200, 200, 200),
+    "favicon": S(302, 302, 302, 302, 302),
     "login": S(200, 302, 302, 302, 302),
     "logout": S(LOGIN, 405, 405, 405, 405),
     "set_language": S(302, 302, 302, 302, 302),
