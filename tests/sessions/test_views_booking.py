@@ -561,7 +561,7 @@ def test_appointment_move_moves_and_warns_about_the_gap(world, reception_client)
     data = {"starts_at": "2027-03-07T10:00", "masseur": world.masseur.pk, "room": world.room.pk, "action": "move"}
     response = reception_client.post(url, data, follow=True)
     body = response.content.decode()
-    assert "Moved to 07.03.2027 10:00." in body
+    assert "Moved to 7 March 2027, 10:00." in body
     assert "5 days since the previous session: a course works best with gaps of at most 2 days." in body
     last.refresh_from_db()
     assert last.starts_at == datetime.datetime(2027, 3, 7, 8, 0, tzinfo=UTC)
