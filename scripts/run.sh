@@ -83,6 +83,10 @@ if [ ! -f var/.demo-seeded ]; then
     touch var/.demo-seeded
 fi
 
+# Where parlor.mail.EmlFileBackend writes: EMAIL_FILE_PATH from .env, else var/mail.
+MAIL_DIR="${EMAIL_FILE_PATH:-$ROOT/var/mail}"
+mkdir -p "$MAIL_DIR"
+
 cat <<BANNER
 
   Parlor is starting at  http://127.0.0.1:$PORT/
@@ -92,8 +96,10 @@ cat <<BANNER
     reception   the front desk
     masseur1    a masseur
 
-  Emails (reminders, notices to reception) are written as files to
-    $ROOT/var/mail/   (set EMAIL_BACKEND in .env for SMTP)
+  Emails (reminders, notices to reception) are saved, one .eml file each
+  named by its subject (open it in any mail program), in
+    $MAIL_DIR/
+  (set EMAIL_BACKEND in .env for SMTP)
 
   Ctrl-C stops the web server, the worker, beat, PostgreSQL and Redis.
 

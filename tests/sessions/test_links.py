@@ -234,7 +234,8 @@ def test_cancel_post_twice_cancels_once(client, appointment):
     cancelled = Appointment.objects.get(pk=appointment.pk)
     assert cancelled.status == Appointment.Status.CANCELLED
     assert cancelled.cancelled_by is None
-    assert cancelled.cancellation_reason == "Cancelled by the client by the email link."
+    assert cancelled.cancellation_reason == Appointment.CANCELLED_BY_CLIENT_LINK
+    assert cancelled.cancellation_reason_text == "Cancelled by the client by the email link."
     stamp = cancelled.cancelled_at
     second = client.post(url)
     assert "already cancelled" in second.content.decode()

@@ -98,14 +98,14 @@ def test_dispatch_no_consent_skipped_with_reason(world):
     reminder = refreshed(reminder_for(world, reminder_consent=False))
     outbox.dispatch()
     reminder = refreshed(reminder)
-    assert (reminder.state, reminder.reason) == (State.SKIPPED, "no reminder consent")
+    assert (reminder.state, reminder.reason) == (State.SKIPPED, Reminder.Reason.NO_CONSENT)
     assert mail.outbox == []
 
 
 def test_dispatch_no_email_skipped_with_reason(world):
     reminder = reminder_for(world, email="")
     outbox.dispatch()
-    assert (refreshed(reminder).state, refreshed(reminder).reason) == (State.SKIPPED, "no email address")
+    assert (refreshed(reminder).state, refreshed(reminder).reason) == (State.SKIPPED, Reminder.Reason.NO_EMAIL)
     assert mail.outbox == []
 
 
@@ -114,7 +114,7 @@ def test_dispatch_late_reminder_after_start_skipped_not_sent(world):
     with time_machine.travel(STARTS + datetime.timedelta(minutes=5), tick=False):
         outbox.dispatch()
     reminder = refreshed(reminder)
-    assert (reminder.state, reminder.reason) == (State.SKIPPED, "appointment already started")
+    assert (reminder.state, reminder.reason) == (State.SKIPPED, Reminder.Reason.ALREADY_STARTED)
     assert mail.outbox == []
 
 
@@ -122,7 +122,7 @@ def test_dispatch_cancelled_appointment_skipped(world):
     reminder = reminder_for(world)
     Appointment.objects.filter(pk=reminder.appointment_id).update(status=Appointment.Status.CANCELLED)
     outbox.dispatch()
-    assert (refreshed(reminder).state, refreshed(reminder).reason) == (State.SKIPPED, "appointment cancelled")
+    assert (refreshed(reminder).state, refreshed(reminder).reason) == (State.SKIPPED, Reminder.Reason.APPOINTMENT_CANCELLED)
 
 
 def test_dispatch_moved_appointment_old_reminder_voided(world):
@@ -135,7 +135,7 @@ def test_dispatch_moved_appointment_old_reminder_voided(world):
         blocks_until=appointment.blocks_until + delta,
     )
     outbox.dispatch()
-    assert (refreshed(reminder).state, refreshed(reminder).reason) == (State.VOID, "appointment moved")
+    assert (refreshed(reminder).state, refreshed(reminder).reason) == (State.VOID, Reminder.Reason.APPOINTMENT_MOVED)
     assert mail.outbox == []
 
 
@@ -143,7 +143,7 @@ def test_dispatch_fresh_screening_already_taken_skipped(world):
     reminder = reminder_for(world, kind=Kind.FRESH_SCREENING)
     record_screening(world.client)
     outbox.dispatch()
-    assert (refreshed(reminder).state, refreshed(reminder).reason) == (State.SKIPPED, "screening is up to date")
+    assert (refreshed(reminder).state, refreshed(reminder).reason) == (State.SKIPPED, Reminder.Reason.SCREENING_UP_TO_DATE)
 
 
 # --- failures -----------------------------------------------------------------------------------
@@ -202,7 +202,8 @@ def test_send_transient_gives_up_after_max_attempts(world, monkeypatch):
     assert outbox.send_one(reminder.pk) == State.FAILED
     reminder = refreshed(reminder)
     assert reminder.state == State.FAILED
-    assert reminder.reason == f"gave up after {outbox.MAX_ATTEMPTS} attempts: SMTPServerDisconnected: gone"
+    assert reminder.reason == "gave_up:SMTPServerDisconnected: gone"
+    assert reminder.reason_text == f"gave up after {outbox.MAX_ATTEMPTS} attempts: SMTPServerDisconnected: gone"
 
 
 @pytest.mark.parametrize(
@@ -246,12 +247,13 @@ def test_email_english_local_time_phone_and_no_health_details(world, settings):
     outbox.dispatch()
     message = mail.outbox[0]
     html = message.alternatives[0][0]
-    assert message.subject == "Reminder: your massage on 01.03.2027 at 10:00"
-    assert "Monday, 01.03.2027 at 10:00" in message.body
+    assert message.subject == "Reminder: your massage on 1 March 2027 at 10:00"
+    assert "Monday, 1 March 2027 at 10:00" in message.body
     assert world.masseur.display_name in message.body
     assert "+380 44 123 45 67" in message.body
     assert "+380 44 123 45 67" in html
-    assert settings.PARLOR_ADDRESS in message.body
+    assert settings.PARLOR_ADDRESS_EN in message.body
+    assert settings.PARLOR_ADDRESS_UK not in message.body
     assert "10:00" in html
     for text in (message.subject, message.body, html):
         assert contraindication.name_en not in text
@@ -263,9 +265,9 @@ def test_email_ukrainian_local_time_and_weekday(world, settings):
     reminder_for(world, language="uk")
     outbox.dispatch()
     message = mail.outbox[0]
-    assert "01.03.2027" in message.subject
+    assert "1 березня 2027" in message.subject
     assert "10:00" in message.subject
-    assert "Понеділок, 01.03.2027" in message.body
+    assert "Понеділок, 1 березня 2027" in message.body
     assert world.massage_type.name_uk in message.body
     assert settings.PARLOR_PHONE in message.body
 
@@ -282,7 +284,7 @@ def test_email_dst_day_shows_local_time(db):
             due_at=planning.appointment_due_at(appointment.starts_at, offset_hours=24),
         )
         outbox.dispatch()
-    assert "28.03.2027" in mail.outbox[0].subject
+    assert "28 березня 2027" in mail.outbox[0].subject
     assert "10:00" in mail.outbox[0].subject
 
 
@@ -299,10 +301,10 @@ def test_course_booked_email_has_schedule_and_ics(world):
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert "2" in message.subject
-    assert "01.03.2027" in message.body and "08.03.2027" in message.body
+    assert "1 березня 2027" in message.body and "8 березня 2027" in message.body
     assert "back pain" not in message.body.lower()
     (name, content, mimetype) = message.attachments[0]
-    assert (name, mimetype) == ("course.ics", "text/calendar")
+    assert (name, mimetype) == ("course.ics", "text/calendar; method=REQUEST")
     events = Calendar.from_ical(content).walk("VEVENT")
     assert [event.decoded("dtstart") for event in events] == starts
 
@@ -326,7 +328,7 @@ def test_course_cancelled_email_lists_the_cancelled_sessions(world):
     outbox.dispatch()
     body = mail.outbox[0].body
     assert mail.outbox[0].subject == "Your course is cancelled"
-    assert "01.03.2027 at 10:00" in body and "08.03.2027 at 10:00" in body
+    assert "1 March 2027 at 10:00" in body and "8 March 2027 at 10:00" in body
 
 
 # --- tasks and command --------------------------------------------------------------------------
@@ -432,8 +434,17 @@ def test_dispatch_queries_per_reminder_do_not_grow(world):
     assert one - 2 <= 4
 
 
-@pytest.mark.parametrize(("sex", "greeting"), [("female", "Шановна"), ("male", "Шановний")])
-def test_email_ukrainian_greeting_agrees_with_the_clients_sex(world, sex, greeting):
-    reminder_for(world, language="uk", sex=sex, full_name="Олена Петренко")
+@pytest.mark.parametrize(
+    ("sex", "full_name", "greeting"),
+    [
+        ("female", "Олена Петренко", "Шановна Олено,"),
+        ("male", "Андрій Петренко", "Шановний Андрію,"),
+        ("female", "Коваленко Оксана Петрівна", "Шановна Оксано Петрівно,"),
+        ("male", "Микола Іванович Петренко", "Шановний Миколо Івановичу,"),
+    ],
+)
+def test_email_ukrainian_greeting_is_in_the_vocative_and_agrees_with_the_clients_sex(world, sex, full_name, greeting):
+    reminder_for(world, language="uk", sex=sex, full_name=full_name)
     outbox.dispatch()
-    assert mail.outbox[0].body.startswith(f"{greeting} Олена Петренко,")
+    assert mail.outbox[0].body.startswith(f"{greeting}\n")
+    assert f"<p>{greeting}</p>" in mail.outbox[0].alternatives[0][0]
