@@ -122,7 +122,10 @@ def test_dispatch_cancelled_appointment_skipped(world):
     reminder = reminder_for(world)
     Appointment.objects.filter(pk=reminder.appointment_id).update(status=Appointment.Status.CANCELLED)
     outbox.dispatch()
-    assert (refreshed(reminder).state, refreshed(reminder).reason) == (State.SKIPPED, Reminder.Reason.APPOINTMENT_CANCELLED)
+    assert (refreshed(reminder).state, refreshed(reminder).reason) == (
+        State.SKIPPED,
+        Reminder.Reason.APPOINTMENT_CANCELLED,
+    )
 
 
 def test_dispatch_moved_appointment_old_reminder_voided(world):
@@ -143,7 +146,10 @@ def test_dispatch_fresh_screening_already_taken_skipped(world):
     reminder = reminder_for(world, kind=Kind.FRESH_SCREENING)
     record_screening(world.client)
     outbox.dispatch()
-    assert (refreshed(reminder).state, refreshed(reminder).reason) == (State.SKIPPED, Reminder.Reason.SCREENING_UP_TO_DATE)
+    assert (refreshed(reminder).state, refreshed(reminder).reason) == (
+        State.SKIPPED,
+        Reminder.Reason.SCREENING_UP_TO_DATE,
+    )
 
 
 # --- failures -----------------------------------------------------------------------------------
@@ -448,3 +454,58 @@ def test_email_ukrainian_greeting_is_in_the_vocative_and_agrees_with_the_clients
     outbox.dispatch()
     assert mail.outbox[0].body.startswith(f"{greeting}\n")
     assert f"<p>{greeting}</p>" in mail.outbox[0].alternatives[0][0]
+
+
+def test_email_english_greeting_uses_the_given_name(world):
+    reminder_for(world, language="en", sex="female", full_name="Oksana Kovalenko")
+    outbox.dispatch()
+    assert mail.outbox[0].body.startswith("Dear Oksana,\n")
+
+
+def test_email_names_the_masseur_in_ukrainian_without_a_generic_title(world):
+    reminder_for(world, language="uk")
+    outbox.dispatch()
+    body = mail.outbox[0].body
+    assert f"вас прийме {world.masseur.display_name}" in body
+    assert "масажист(ка)" not in body
+
+
+@pytest.mark.parametrize(("language", "address"), [("uk", "Київ, Печерський район"), ("en", "Kyiv, Pechersk district")])
+def test_email_footer_gives_the_parlors_address_in_the_clients_language(world, settings, language, address):
+    settings.PARLOR_NAME_UK, settings.PARLOR_NAME_EN = "Салон «Спина»", "Spyna parlor"
+    reminder_for(world, language=language)
+    outbox.dispatch()
+    message = mail.outbox[0]
+    name = settings.PARLOR_NAME_EN if language == "en" else settings.PARLOR_NAME_UK
+    assert f"{name}, {address}." in message.body
+    other = "Kyiv, Pechersk district" if language == "uk" else "Київ, Печерський район"
+    assert other not in message.body and other not in message.alternatives[0][0]
+
+
+def test_course_changed_email_lists_the_whole_updated_course_with_its_calendar_file(world):
+    record_screening(world.client)
+    course = CourseFactory(client=world.client, massage_type=world.massage_type, planned_sessions=3)
+    for start in (STARTS, STARTS + datetime.timedelta(days=7), STARTS + datetime.timedelta(days=14)):
+        AppointmentFactory(
+            course=course, client=world.client, masseur=world.masseur, massage_type=world.massage_type, starts_at=start
+        )
+    world.client.language = "en"
+    world.client.save()
+    planning.plan_course_changed(course)
+    outbox.dispatch()
+    message = mail.outbox[0]
+    assert message.subject == "Your course has changed: 3 sessions"
+    assert "1 March 2027 at 10:00" in message.body and "15 March 2027 at 10:00" in message.body
+    (name, content, mimetype) = message.attachments[0]
+    assert (name, mimetype) == ("course.ics", "text/calendar; method=REQUEST")
+    assert len(Calendar.from_ical(content).walk("VEVENT")) == 3
+
+
+def test_course_changed_email_of_a_cancelled_course_is_skipped(world):
+    course = CourseFactory(client=world.client, massage_type=world.massage_type, planned_sessions=1)
+    (reminder,) = planning.plan_course_changed(course)
+    course.status = course.Status.CANCELLED
+    course.save()
+    outbox.dispatch()
+    assert (refreshed(reminder).state, refreshed(reminder).reason) == (State.SKIPPED, Reminder.Reason.COURSE_CANCELLED)
+    assert mail.outbox == []
