@@ -10,17 +10,25 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from clients import selectors
+from clients.allergens import allergen_label
 from clients.models import COMMON_ALLERGENS, Client
 
 _ALLERGEN_SEPARATORS = re.compile(r"[,;\n]")
+# The hint and the error of a phone field show the same examples.
+PHONE_EXAMPLES = {"example": "067 123 4567", "foreign": "+44 20 7946 0958"}
+PHONE_HINT = _("Ukrainian numbers as %(example)s; foreign ones with the country code, e.g. %(foreign)s.")
+PHONE_INVALID = _(
+    "Enter a valid phone number: a Ukrainian one as %(example)s, a foreign one with its country code, e.g. %(foreign)s."
+)
 
 
 class AllergensField(forms.CharField):
     """Comma-separated text in the form, a list of names in cleaned_data."""
 
     def prepare_value(self, value):
+        # Stored codes ("rose") shown in the page's language ("троянда"); the service maps them back.
         if isinstance(value, list | tuple):
-            return ", ".join(value)
+            return ", ".join(allergen_label(item) for item in value)
         return value
 
     def to_python(self, value):
@@ -58,12 +66,11 @@ class ClientForm(forms.ModelForm):
         ]
         widgets = {
             "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "phone": forms.TextInput(attrs={"type": "tel", "placeholder": "067 123 4567"}),
-            "guardian_phone": forms.TextInput(attrs={"type": "tel"}),
+            "phone": forms.TextInput(attrs={"type": "tel", "placeholder": PHONE_EXAMPLES["example"]}),
+            "guardian_phone": forms.TextInput(attrs={"type": "tel", "placeholder": PHONE_EXAMPLES["example"]}),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
         help_texts = {
-            "phone": _("Ukrainian numbers as 067 123 4567; foreign ones with the country code, e.g. +44."),
             "language": _("Reminders and emails go in this language."),
         }
 
@@ -73,9 +80,7 @@ class ClientForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Built here, not at import, so that it is in the language of the request.
         self.fields["allergens"].help_text = _("Oils, creams or aromas, separated by commas. Common: %(names)s.") % {
-            "names": ", ".join(
-                name if str(label) == name else f"{name} ({label})" for name, label in COMMON_ALLERGENS.items()
-            )
+            "names": ", ".join(str(label) for label in COMMON_ALLERGENS.values())
         }
         preferences = ["preferred_pressure", "allergens", "notes"]
         if not shows_health and self.instance.pk:
@@ -86,6 +91,9 @@ class ClientForm(forms.ModelForm):
                 "Allergens already recorded are kept and not shown here. %(help)s"
             ) % {"help": self.fields["allergens"].help_text}
             self.initial["allergens"] = []
+        self.fields["phone"].help_text = PHONE_HINT % PHONE_EXAMPLES
+        for name in ("phone", "guardian_phone"):
+            self.fields[name].error_messages["invalid"] = PHONE_INVALID % PHONE_EXAMPLES
         if self.instance.pk:
             self.fields["guardian_consent"].initial = self.instance.guardian_consent_at is not None
         self.helper = FormHelper()
@@ -104,8 +112,8 @@ class ClientForm(forms.ModelForm):
     @staticmethod
     def _allergen_datalist() -> str:
         options = format_html(
-            "".join('<option value="{}">{}</option>' for _item in COMMON_ALLERGENS),
-            *[part for name, label in COMMON_ALLERGENS.items() for part in (name, label)],
+            "".join('<option value="{}"></option>' for _item in COMMON_ALLERGENS),
+            *[str(label) for label in COMMON_ALLERGENS.values()],
         )
         return format_html('<datalist id="common-allergens">{}</datalist>', options)
 

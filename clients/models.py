@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from parlor.limits import NOTE_MAX
+
 ADULT_AGE = 18
 # Older birth dates are typing mistakes (a year of 1092 for 1992), not clients.
 MAX_AGE = 120
@@ -82,7 +84,7 @@ class Client(models.Model):
     guardian_name = models.CharField(_("guardian's name"), max_length=200, blank=True)
     guardian_phone = PhoneNumberField(_("guardian's phone"), blank=True)
     guardian_consent_at = models.DateTimeField(_("guardian consented at"), null=True, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), max_length=NOTE_MAX, blank=True)
     # Lower-cased name, transliteration, phone digits and email, kept by the
     # services so that one trigram index serves search in either script.
     search_text = models.TextField(editable=False, default="")

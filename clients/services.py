@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients import selectors
+from clients.allergens import allergen_code
 from clients.models import AccessEntry, Client, Erasure
 from clients.search import search_text_for
 
@@ -35,10 +36,11 @@ _AS_IT_HAPPENED = (pghistory.models.Event, AccessEntry, Erasure)
 
 
 def normalise_allergens(allergens: Iterable[str]) -> list[str]:
-    """Trimmed, lower-cased, without blanks or repeats, in the order first given."""
+    """Trimmed, lower-cased, a common one as its code ("Троянда" -> "rose"), without blanks or repeats,
+    in the order first given."""
     seen: list[str] = []
     for item in allergens:
-        name = " ".join(str(item).split()).lower()
+        name = allergen_code(item)
         if name and name not in seen:
             seen.append(name)
     return seen

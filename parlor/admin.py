@@ -1,6 +1,15 @@
 from django.contrib import admin
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
 
+from parlor.contacts import parlor_contacts
 from parlor.models import MassageType, Masseur, Room, TimeOff, WorkingHours
+
+# The product's name, not "Django administration", in the reader's language (evaluated per request).
+_product_name = lazy(lambda: parlor_contacts().name, str)()
+admin.site.site_header = _product_name
+admin.site.site_title = _product_name
+admin.site.index_title = _("Administration")
 
 
 @admin.register(MassageType)

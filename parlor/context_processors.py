@@ -1,10 +1,11 @@
-from django.conf import settings
+from parlor.contacts import parlor_contacts
 
 
 def parlor(request):
-    """The parlor's contact details for the footer and the page title."""
+    """The parlor's contact details for the footer and the page title, in the page's language."""
+    contacts = parlor_contacts()
     return {
-        "PARLOR_NAME": settings.PARLOR_NAME,
-        "PARLOR_PHONE": settings.PARLOR_PHONE,
-        "PARLOR_ADDRESS": settings.PARLOR_ADDRESS,
+        "PARLOR_NAME": contacts.name,
+        "PARLOR_PHONE": contacts.phone,
+        "PARLOR_ADDRESS": contacts.address,
     }

@@ -19,10 +19,11 @@ class _CrispyModelForm(forms.ModelForm):
 
 
 class MassageTypeForm(_CrispyModelForm):
+    # No code: it is technical (the rules know a type by it), made from the English name when the type
+    # is added and never changed by hand (parlor.services.resource_save).
     class Meta:
         model = MassageType
         fields = [
-            "code",
             "name_uk",
             "name_en",
             "duration_minutes",

@@ -12,6 +12,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from parlor.db import TsTzRange
+from parlor.formats import when
+from parlor.limits import NOTE_MAX
 
 
 class MassageTypeQuerySet(models.QuerySet):
@@ -37,7 +39,7 @@ class MassageType(models.Model):
     price_uah = models.DecimalField(_("price, UAH"), max_digits=8, decimal_places=2, validators=[MinValueValidator(0)])
     requires_referral = models.BooleanField(_("needs a doctor's referral"), default=False)
     min_age = models.PositiveSmallIntegerField(_("minimum age, years"), default=0, validators=[MaxValueValidator(100)])
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), max_length=NOTE_MAX, blank=True)
     is_active = models.BooleanField(_("offered"), default=True)
 
     objects = MassageTypeQuerySet.as_manager()
@@ -166,7 +168,7 @@ class TimeOff(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.masseur}: {self.starts_at:%Y-%m-%d %H:%M} - {self.ends_at:%Y-%m-%d %H:%M}"
+        return f"{self.masseur}: {when(self.starts_at)} – {when(self.ends_at)}"
 
     def get_absolute_url(self):
         return reverse("parlor:resource-edit", args=["time-off", self.pk])

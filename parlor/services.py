@@ -2,7 +2,10 @@
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+
+from parlor.models import MassageType
 
 # Constraint name -> the field and message a person should see.
 _CONSTRAINT_MESSAGES = {
@@ -12,9 +15,25 @@ _CONSTRAINT_MESSAGES = {
 }
 
 
+def massage_type_code(*, name_en: str, exclude_pk: int | None = None) -> str:
+    """A free code for a new massage type, from its English name: "Hot stone massage" -> "hot-stone-massage",
+    then "-2", "-3"... when taken."""
+    field_length = MassageType._meta.get_field("code").max_length
+    base = (slugify(name_en) or "massage-type")[: field_length - 4].strip("-")
+    taken = set(MassageType.objects.exclude(pk=exclude_pk).filter(code__startswith=base).values_list("code", flat=True))
+    code, number = base, 1
+    while code in taken:
+        number += 1
+        code = f"{base}-{number}"
+    return code
+
+
 def resource_save(*, instance: models.Model, m2m: dict | None = None) -> models.Model:
     """Validate and save one resource row atomically; a constraint violation
-    (a concurrent overlapping write) becomes a ValidationError on its field."""
+    (a concurrent overlapping write) becomes a ValidationError on its field.
+    A new massage type gets its code here: people never type it."""
+    if isinstance(instance, MassageType) and not instance.code:
+        instance.code = massage_type_code(name_en=instance.name_en, exclude_pk=instance.pk)
     instance.full_clean()
     try:
         with transaction.atomic():

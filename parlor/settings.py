@@ -129,9 +129,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 PHONENUMBER_DEFAULT_REGION = "UA"
 PHONENUMBER_DB_FORMAT = "E164"
 
-# Email: a folder of .eml files by default so `make run` works offline;
-# SMTP in production (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend).
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+# Email: a folder of files by default so `make run` works offline, one readable .eml per message
+# (parlor.mail); SMTP in production (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend).
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "parlor.mail.EmlFileBackend")
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
@@ -152,10 +152,16 @@ SCREENING_VALID_DAYS = env_int("SCREENING_VALID_DAYS", 90)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
-# The parlor's own contact details, shown in the footer and in every email.
-PARLOR_NAME = env_str("PARLOR_NAME", "Parlor")
-PARLOR_ADDRESS = env_str("PARLOR_ADDRESS", "Kyiv, Pechersk district")
+# The parlor's own contact details, shown in the footer and in every email, in the reader's
+# language (parlor.contacts picks them).
+PARLOR_NAME_UK = env_str("PARLOR_NAME_UK", "Parlor")
+PARLOR_NAME_EN = env_str("PARLOR_NAME_EN", "Parlor")
+PARLOR_ADDRESS_UK = env_str("PARLOR_ADDRESS_UK", "Київ, Печерський район")
+PARLOR_ADDRESS_EN = env_str("PARLOR_ADDRESS_EN", "Kyiv, Pechersk district")
 PARLOR_PHONE = env_str("PARLOR_PHONE", "+380 44 000 00 00")
+# In the parlor's own language, for what has no reader (a calendar's product id, the staff's notices).
+PARLOR_NAME = PARLOR_NAME_UK
+PARLOR_ADDRESS = PARLOR_ADDRESS_UK
 
 # Shared by web and every worker process (the flag scan keeps its "last run" here).
 CACHES = {

@@ -8,8 +8,11 @@ from crispy_forms.layout import HTML, Div, Field, Fieldset, Hidden, Layout, Subm
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from clients.allergens import allergen_code
+from clients.models import parlor_today
+from parlor.limits import NOTE_MAX
 from parlor.models import MassageType
-from screening.models import Clearance, Contraindication
+from screening.models import ISSUED_IN_FUTURE, Clearance, Contraindication
 from screening.services import PREGNANCY_WEEKS, FindingInput
 from screening.validators import validate_scan
 
@@ -21,7 +24,8 @@ def _split_allergens(text: str) -> list[str]:
     parts = text.replace(";", ",").replace("\n", ",").split(",")
     seen: list[str] = []
     for part in parts:
-        name = part.strip().lower()
+        # "Троянда" or "rose": the common ones by their code, as the client record keeps them.
+        name = allergen_code(part) if part.strip() else ""
         if name and name not in seen:
             seen.append(name)
     return seen
@@ -48,7 +52,9 @@ class ScreeningForm(forms.Form):
         max_length=300,
         help_text=_("Oils, creams or aromas, separated by commas: rose, orange."),
     )
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(
+        label=_("Notes"), required=False, max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args, catalogue: list[Contraindication], **kwargs):
         super().__init__(*args, **kwargs)
@@ -183,6 +189,8 @@ class ClearanceForm(forms.ModelForm):
         issued_on, valid_until = cleaned.get("issued_on"), cleaned.get("valid_until")
         if issued_on and valid_until and valid_until < issued_on:
             self.add_error("valid_until", _("It cannot end before it was issued."))
+        if issued_on and issued_on > parlor_today():
+            self.add_error("issued_on", ISSUED_IN_FUTURE)
         if not cleaned.get("covers_massage_type") and not cleaned.get("covers_contraindication"):
             self.add_error(
                 "covers_contraindication", _("Say what it covers: a contraindication, a massage type or both.")

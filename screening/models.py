@@ -12,6 +12,9 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from clients.models import parlor_today
+from parlor.formats import day_long, when
+from parlor.limits import NOTE_MAX
 from screening.validators import validate_scan
 
 
@@ -113,7 +116,7 @@ class Screening(AppendOnlyModel):
     # Generated when the form is shown: a double click or a resubmitted form
     # carries the same key and so yields the same screening.
     submission_key = models.UUIDField(_("submission key"), default=uuid.uuid4, editable=False)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), max_length=NOTE_MAX, blank=True)
 
     class Meta:
         ordering = ["-taken_at", "-pk"]
@@ -135,7 +138,7 @@ class Screening(AppendOnlyModel):
         ]
 
     def __str__(self):
-        return f"{self.client} · {self.taken_at:%Y-%m-%d %H:%M}"
+        return f"{self.client} · {when(self.taken_at)}"
 
     def get_absolute_url(self):
         return reverse("screening:screening-detail", args=[self.pk])
@@ -165,6 +168,10 @@ class Finding(AppendOnlyModel):
 
     def __str__(self):
         return str(self.contraindication)
+
+
+# A doctor signs a clearance on a day that has come: a later date is a typing mistake.
+ISSUED_IN_FUTURE = _("A clearance cannot be issued in the future: check the date on the paper.")
 
 
 def _scan_path(instance, filename: str) -> str:
@@ -238,7 +245,8 @@ class Clearance(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} · {self.doctor_name} · {self.issued_on:%Y-%m-%d}–{self.valid_until:%Y-%m-%d}"
+        period = f"{day_long(self.issued_on)} – {day_long(self.valid_until)}"
+        return f"{self.get_kind_display()} · {self.doctor_name} · {period}"
 
     def get_absolute_url(self):
         return reverse("screening:clearance-list", args=[self.client_id])
@@ -249,6 +257,8 @@ class Clearance(models.Model):
             errors["covers_contraindication"] = _("Say what it covers: a contraindication, a massage type or both.")
         if self.issued_on and self.valid_until and self.valid_until < self.issued_on:
             errors["valid_until"] = _("It cannot end before it was issued.")
+        if self.issued_on and self.issued_on > parlor_today():
+            errors["issued_on"] = ISSUED_IN_FUTURE
         if errors:
             raise ValidationError(errors)
 

@@ -14,6 +14,9 @@ from enum import StrEnum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from clients.allergens import allergen_label
+from parlor.formats import day_long
+
 ADULT_AGE = 18
 # Therapeutic back massage is only ever done on a doctor's referral, whatever
 # the massage type's flag says.
@@ -367,7 +370,7 @@ def evaluate(
             out.statuses.add(Status.NEEDS_SCREENING)
             out.reasons.append(
                 _("The latest screening (%(date)s) is older than %(days)s days.")
-                % {"date": screening.taken_on.isoformat(), "days": stale_after_days}
+                % {"date": day_long(screening.taken_on), "days": stale_after_days}
             )
         same_day = screening.taken_on == day
         for finding in screening.findings:
@@ -378,7 +381,7 @@ def evaluate(
         out.adapt(
             Adaptation(
                 "product-allergy",
-                _("Allergen %(allergen)s is not to be used.") % {"allergen": allergen},
+                _("Allergen %(allergen)s is not to be used.") % {"allergen": allergen_label(allergen)},
                 allergen=allergen,
             )
         )

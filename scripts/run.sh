@@ -97,13 +97,15 @@ fi
 # a web server or a Celery worker (which warns about it) has no business with root's powers. That
 # user must be able to run the venv's Python and read the clone; when either lives in a private home
 # (a clone under /root, a pyenv Python in /root/.pyenv) it cannot, and then they run as root and say so.
-mkdir -p var/mail var/media var/celery
+# Where parlor.mail.EmlFileBackend writes: EMAIL_FILE_PATH from .env, else var/mail.
+MAIL_DIR="${EMAIL_FILE_PATH:-$ROOT/var/mail}"
+mkdir -p "$MAIL_DIR" var/media var/celery
 RUN_AS=
 if [ "$(id -u)" -eq 0 ]; then
     id parlor >/dev/null 2>&1 ||
         useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin parlor
     if runuser -u parlor -- "$PY" -c 'import django' 2>/dev/null; then
-        chown -R parlor: var/mail var/media var/celery
+        chown -R parlor: "$MAIL_DIR" var/media var/celery
         RUN_AS="setpriv --reuid=parlor --regid=parlor --init-groups"
     else
         echo "run.sh: the user 'parlor' cannot run $PY ($(readlink -f "$PY")) in $ROOT," \
@@ -124,8 +126,10 @@ cat <<BANNER
     masseur3    a masseur, Monday to Saturday
     masseur4    a newer masseur (not yet for therapeutic or children's massage)
 
-  Emails (reminders, notices to reception) are written as files to
-    $ROOT/var/mail/   (set EMAIL_BACKEND in .env for SMTP)
+  Emails (reminders, notices to reception) are saved, one .eml file each
+  named by its subject (open it in any mail program), in
+    $MAIL_DIR/
+  (set EMAIL_BACKEND in .env for SMTP)
 
   Ctrl-C stops the web server, the worker, beat, PostgreSQL and Redis.
   Start-up took: $(IFS=,; echo "${TIMES[*]}" | sed 's/,/, /g')

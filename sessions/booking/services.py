@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import Client
+from parlor.formats import when
 from parlor.models import MassageType, Masseur, Room, TimeOff, WorkingHours
 from screening.access import can_view_health_record
 from sessions.booking import availability
@@ -273,6 +274,8 @@ def appointment_move(
         appointment.blocks_until = starts_at + duration + buffer
         appointment.masseur = masseur
         appointment.room = room
+        # The client's calendar replaces its event only for a higher SEQUENCE.
+        appointment.calendar_sequence += 1
         if override_used:
             appointment.override_reason = (override_reason or appointment.override_reason).strip()
             appointment.override_by = moved_by
@@ -312,7 +315,11 @@ def _cancel(appointment: Appointment, *, reason: str, by) -> None:
     appointment.cancellation_reason = reason.strip()
     appointment.cancelled_by = by
     appointment.cancelled_at = timezone.now()
-    appointment.save(update_fields=["status", "cancellation_reason", "cancelled_by", "cancelled_at"])
+    # The cancellation is a new revision of the client's calendar event (METHOD:CANCEL).
+    appointment.calendar_sequence += 1
+    appointment.save(
+        update_fields=["status", "cancellation_reason", "cancelled_by", "cancelled_at", "calendar_sequence"]
+    )
 
 
 def appointment_mark_no_show(*, appointment: Appointment, by: AbstractBaseUser) -> Appointment:
@@ -538,7 +545,7 @@ class CourseBookingError(ValidationError):
                     _("Session %(number)s at %(when)s: %(problems)s")
                     % {
                         "number": failure.number,
-                        "when": failure.starts_at.astimezone(kyiv()).strftime("%Y-%m-%d %H:%M"),
+                        "when": when(failure.starts_at),
                         "problems": " ".join(failure.messages),
                     }
                     for failure in failures
@@ -713,6 +720,8 @@ def course_extend(
         # course-ending invitation moving to the new last session.
         for appointment in booked:
             _reminders().send_on_commit(_planning().plan_booked(appointment))
+        # The client gets the whole updated course, its calendar file included.
+        _reminders().send_on_commit(_planning().plan_course_changed(course))
     return course
 
 

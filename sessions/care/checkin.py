@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clients.models import Client
+from parlor import formats
 from screening import rules
 from screening.models import Screening
 from screening.selectors import (
@@ -54,7 +55,7 @@ def asks_menstruation(client: Client) -> bool:
 def _tell_reception(appointment: Appointment) -> None:
     """A short note to the reception; no health details, only who to call."""
     with translation.override(settings.LANGUAGE_CODE):
-        when = timezone.localtime(appointment.starts_at).strftime("%Y-%m-%d %H:%M")
+        when = formats.when(appointment.starts_at)
         subject = _("Appointment on hold: %(when)s") % {"when": when}
         body = _(
             "The appointment of %(client)s at %(when)s with %(masseur)s is on hold. Please call the client: %(phone)s."

@@ -6,6 +6,7 @@ from crispy_forms.layout import Div, Field, Fieldset, Layout, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from parlor.limits import NOTE_MAX
 from sessions.care.checkin import SELF_REPORT_FIELD, DayOfAnswers
 from sessions.care.logs import LogInput
 from sessions.models import AREA_CHOICES, DURATION_MAX, DURATION_MIN, PAIN_MAX, PAIN_MIN, SessionLog
@@ -110,18 +111,26 @@ class SessionLogForm(forms.Form):
     subjective = forms.CharField(
         label=_("Subjective"),
         required=False,
+        max_length=NOTE_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("What the client says."),
     )
     objective = forms.CharField(
         label=_("Objective"),
         required=False,
+        max_length=NOTE_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("What you found."),
     )
-    assessment = forms.CharField(label=_("Assessment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    assessment = forms.CharField(
+        label=_("Assessment"), required=False, max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
     plan = forms.CharField(
-        label=_("Plan"), required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text=_("Next session.")
+        label=_("Plan"),
+        required=False,
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Next session."),
     )
 
     def __init__(self, *args, **kwargs):

@@ -5,12 +5,13 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Min, Prefetch, Q
 
 from clients.models import Client
 from screening import diff as screening_diff
 from screening.models import Clearance, Finding, Screening
-from sessions.models import Appointment, Course, Flag, SessionLogAddendum
+from sessions.care import review
+from sessions.models import Appointment, Course, Flag, SessionLog, SessionLogAddendum
 
 
 @dataclass
@@ -27,6 +28,8 @@ class History:
     entries: list[Entry]
     courses: list[Course]
     course: Course | None
+    # Pain before and after per signed session: the course's, by session number, or all, by date.
+    chart: review.PainChart | None = None
 
 
 def _start_of(day: datetime.date) -> datetime.datetime:
@@ -43,6 +46,8 @@ def client_history(*, client: Client, course_id: int | None = None) -> History:
         .select_related("massage_type")
         .annotate(
             completed=Count("appointments", filter=Q(appointments__status=Appointment.Status.COMPLETED)),
+            # The course filter names a course by its massage type and first session.
+            first_session=Min("appointments__starts_at"),
         )
         .order_by("created_at", "pk")
     )
@@ -99,7 +104,23 @@ def client_history(*, client: Client, course_id: int | None = None) -> History:
             )
         )
     entries.sort(key=lambda e: e.at)
-    return History(client=client, entries=entries, courses=courses, course=course)
+    return History(
+        client=client, entries=entries, courses=courses, course=course, chart=_pain_chart(appointments, course)
+    )
+
+
+def _pain_chart(appointments: list[Appointment], course: Course | None) -> review.PainChart | None:
+    """From the appointments already loaded: no query of its own."""
+    signed = [a for a in appointments if _has(a, "session_log") and a.session_log.status == SessionLog.Status.SIGNED]
+    if course is None:
+        return review.pain_chart(
+            review.date_samples([(a.starts_at, a.session_log.pain_before, a.session_log.pain_after) for a in signed]),
+            by_session_number=False,
+        )
+    live = [a.pk for a in appointments if a.status not in Appointment.NOT_LIVE]
+    numbers = {pk: number for number, pk in enumerate(live, start=1)}
+    rows = [(a.pk, a.starts_at, a.session_log.pain_before, a.session_log.pain_after) for a in signed]
+    return review.pain_chart(review.course_samples(rows, numbers))
 
 
 def _has(appointment: Appointment, name: str) -> bool:

@@ -14,6 +14,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clients.allergens import allergen_label, allergen_names
 from sessions.localtime import local_date
 from sessions.models import (
     AREA_CHOICES,
@@ -67,7 +68,10 @@ def must_avoid(verdict) -> list[str]:
 def allergen_in(product: str, allergens) -> str | None:
     """The allergen a product contains, case-insensitively ("Rose oil" contains "rose"), or None."""
     name = product.strip().lower()
-    return next((a for a in allergens if a and a.strip().lower() in name), None)
+    # By any of its names in either language: "Rose oil", "масло Троянда".
+    return next(
+        (a for a in allergens if a and any(alias.strip().lower() in name for alias in allergen_names([a]))), None
+    )
 
 
 def log_problems(data: LogInput, *, verdict, signing: bool) -> dict[str, list[str]]:
@@ -109,7 +113,8 @@ def log_problems(data: LogInput, *, verdict, signing: bool) -> dict[str, list[st
         if allergen:
             add(
                 "products",
-                _("%(product)s: the client is allergic to %(allergen)s.") % {"product": product, "allergen": allergen},
+                _("%(product)s: the client is allergic to %(allergen)s.")
+                % {"product": product, "allergen": allergen_label(allergen)},
             )
     if data.direction not in SessionLog.Direction.values:
         add("direction", _("Choose the direction of work."))

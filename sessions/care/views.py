@@ -12,9 +12,10 @@ from django.views.decorators.http import require_POST
 
 from clients.models import Client
 from clients.trail import record_access
-from parlor.view_helpers import add_errors
-from screening.access import can_view_health_record, open_health_record
+from parlor.view_helpers import add_errors, require_perm
+from screening.access import ALL_HEALTH_RECORDS_PERMISSION, can_view_health_record, open_health_record
 from sessions.care import checkin, history, logs, myday, review
+from sessions.care import outcomes as care_outcomes
 from sessions.care.forms import AddendumForm, DayOfCheckForm, SessionLogForm
 from sessions.flags import scan as flag_scan
 from sessions.flags import services as flags
@@ -199,6 +200,13 @@ def client_history(request, pk):
     return render(request, "sessions/history_client.html", {"history": record, "client": client})
 
 
+def outcomes(request):
+    """The manager's outcome view: average pain drop per massage type and indication, as a chart."""
+    require_perm(request, ALL_HEALTH_RECORDS_PERMISSION)
+    rows = care_outcomes.course_outcomes()
+    return render(request, "sessions/outcomes.html", {"outcomes": rows, "chart": care_outcomes.outcome_chart(rows)})
+
+
 urlpatterns = [
     path("my-day/", my_day, name="my-day"),
     path("appointments/<int:pk>/review/", appointment_review, name="appointment-review"),
@@ -206,4 +214,5 @@ urlpatterns = [
     path("appointments/<int:pk>/log/", sessionlog_edit, name="sessionlog-edit"),
     path("flags/<int:pk>/acknowledge/", flag_acknowledge, name="flag-acknowledge"),
     path("clients/<int:pk>/history/", client_history, name="client-history"),
+    path("outcomes/", outcomes, name="outcomes"),
 ]

@@ -16,6 +16,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clients.allergens import allergen_label
 from screening import diff as screening_diff
 from screening import rules
 from screening.models import Clearance, Finding, Screening
@@ -89,7 +90,7 @@ def _finding_text(finding: rules.FindingFacts) -> str:
         text += f" ({finding.note})"
     allergens = (finding.details or {}).get("allergens")
     if allergens:
-        text += ": " + ", ".join(str(a) for a in allergens)
+        text += ": " + ", ".join(allergen_label(a) for a in allergens)
     return text
 
 

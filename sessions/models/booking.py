@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from parlor.db import TsTzRange
+from parlor.formats import when
 from parlor.models import WorkingHours
 
 MIN_COURSE_SESSIONS = 1
@@ -131,6 +132,11 @@ class Appointment(models.Model):
     # What may still be moved, cancelled or marked a no-show.
     UPCOMING = (Status.BOOKED, Status.CONFIRMED, Status.ON_HOLD)
 
+    # Reasons the system records rather than a person types: stored as a code, shown in the reader's
+    # language (cancellation_reason_text). Anything else in cancellation_reason is a person's own words.
+    CANCELLED_BY_CLIENT_LINK = "client_link"
+    CANCELLATION_REASONS = {CANCELLED_BY_CLIENT_LINK: _("Cancelled by the client by the email link.")}
+
     course = models.ForeignKey(
         Course,
         on_delete=models.PROTECT,
@@ -166,6 +172,9 @@ class Appointment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
     )
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True, editable=False)
+    # The SEQUENCE of its event in the client's calendar files: raised by every move and by the
+    # cancellation, so a calendar program replaces the event it has rather than keeping an old one.
+    calendar_sequence = models.PositiveIntegerField(_("calendar revision"), default=0, editable=False)
     # A manager's written reason for booking despite a blocking contraindication.
     override_reason = models.TextField(_("override reason"), blank=True)
     override_by = models.ForeignKey(
@@ -234,10 +243,15 @@ class Appointment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.client} · {self.massage_type} · {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"{self.client} · {self.massage_type} · {when(self.starts_at)}"
 
     def get_absolute_url(self):
         return reverse("sessions:appointment-detail", args=[self.pk])
+
+    @property
+    def cancellation_reason_text(self) -> str:
+        """The reason as a person reads it: a system code translated, a person's words as written."""
+        return str(self.CANCELLATION_REASONS.get(self.cancellation_reason, self.cancellation_reason))
 
     @property
     def is_live(self) -> bool:

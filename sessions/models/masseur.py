@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from parlor.limits import NOTE_MAX
 from sessions.models.booking import Appointment
 
 # --- the masseur's side: flags, the day-of check, session logs ----------------------------------
@@ -210,10 +211,10 @@ class SessionLog(models.Model):
         blank=True,
         validators=[MinValueValidator(DURATION_MIN), MaxValueValidator(DURATION_MAX)],
     )
-    subjective = models.TextField(_("subjective"), blank=True)
-    objective = models.TextField(_("objective"), blank=True)
-    assessment = models.TextField(_("assessment"), blank=True)
-    plan = models.TextField(_("plan"), blank=True)
+    subjective = models.TextField(_("subjective"), max_length=NOTE_MAX, blank=True)
+    objective = models.TextField(_("objective"), max_length=NOTE_MAX, blank=True)
+    assessment = models.TextField(_("assessment"), max_length=NOTE_MAX, blank=True)
+    plan = models.TextField(_("plan"), max_length=NOTE_MAX, blank=True)
     status = models.CharField(_("status"), max_length=6, choices=Status.choices, default=Status.DRAFT)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", editable=False
@@ -300,6 +301,10 @@ class SessionLog(models.Model):
         return [str(labels.get(a, a)) for a in self.areas_avoided]
 
 
+# The addendum form has always allowed this much.
+ADDENDUM_MAX = 4000
+
+
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class SessionLogAddendum(models.Model):
     """A correction or note added to a signed log; the log itself stays as signed."""
@@ -309,7 +314,7 @@ class SessionLogAddendum(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("author")
     )
     created_at = models.DateTimeField(_("added at"), default=timezone.now)
-    text = models.TextField(_("text"))
+    text = models.TextField(_("text"), max_length=ADDENDUM_MAX)
 
     class Meta:
         ordering = ["created_at", "pk"]

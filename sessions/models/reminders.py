@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from parlor.formats import when
 from sessions.models.booking import Appointment, Course
 
 
@@ -18,6 +19,27 @@ class Reminder(models.Model):
         CANCELLED = "cancelled", _("appointment cancelled")
         COURSE_ENDING = "course_ending", _("course ending")
         FRESH_SCREENING = "fresh_screening", _("fresh screening needed")
+        COURSE_CHANGED = "course_changed", _("course changed")
+
+    class Reason(models.TextChoices):
+        """Why a reminder was skipped or voided, stored as a code and shown in the reader's language.
+        A failed send keeps the mail server's own answer instead (or "gave_up:" and that answer)."""
+
+        APPOINTMENT_MOVED = "appointment_moved", _("the appointment moved")
+        APPOINTMENT_CANCELLED = "appointment_cancelled", _("the appointment was cancelled")
+        APPOINTMENT_CHECKED_IN = "appointment_checked_in", _("the client has checked in")
+        APPOINTMENT_COMPLETED = "appointment_completed", _("the appointment took place")
+        APPOINTMENT_NO_SHOW = "appointment_no_show", _("the client did not come")
+        ALREADY_STARTED = "already_started", _("the appointment had already started")
+        NOT_LAST_SESSION = "not_last_session", _("no longer the last session of the course")
+        COURSE_CANCELLED = "course_cancelled", _("the course was cancelled")
+        SCREENING_UP_TO_DATE = "screening_up_to_date", _("the screening is up to date")
+        NO_CONSENT = "no_consent", _("no consent to email reminders")
+        NO_EMAIL = "no_email", _("no email address")
+        BOOKED_LATE = "booked_late", _("booked after the reminder time")
+
+    # A failure after the last retry: "gave_up:" and the last error.
+    GAVE_UP = "gave_up:"
 
     class State(models.TextChoices):
         DUE = "due", _("due")
@@ -80,7 +102,19 @@ class Reminder(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} · {self.client_id} · {self.due_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_kind_display()} · {self.client_id} · {when(self.due_at)}"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the reader's language; a mail server's answer stays as the server wrote it."""
+        if self.reason in self.Reason.values:
+            return str(self.Reason(self.reason).label)
+        if self.reason.startswith(self.GAVE_UP):
+            return _("gave up after %(attempts)s attempts: %(error)s") % {
+                "attempts": self.attempts,
+                "error": self.reason.removeprefix(self.GAVE_UP),
+            }
+        return self.reason
 
 
 class ReminderPolicy(models.Model):

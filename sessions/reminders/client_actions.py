@@ -5,23 +5,31 @@ a client presses twice and mail clients resubmit.
 """
 
 import datetime
+import logging
 import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
+from parlor.contacts import parlor_contacts
 from screening.models import Screening
 from screening.services import FindingInput, screening_record
 from sessions.booking import services
+from sessions.localtime import kyiv
 from sessions.models import Appointment, ReminderPolicy
 
+logger = logging.getLogger(__name__)
+
 TOO_LATE = "too_late"
+# A cancellation by link this close to the start frees a slot worth telling the front desk about.
+FREED_SLOT_NOTICE = datetime.timedelta(hours=48)
 SELF_REPORTED_NOTE = "self-reported"
 
 
@@ -78,13 +86,54 @@ def appointment_cancel_by_client(
             return ClientActionResult(appointment, changed=False)
         if appointment.status not in Appointment.UPCOMING:
             raise ValidationError(_("This appointment can no longer be cancelled."), code="not_upcoming")
-        if not can_cancel_by_link(appointment=appointment, now=now or timezone.now(), policy=ReminderPolicy.current()):
+        now = now or timezone.now()
+        if not can_cancel_by_link(appointment=appointment, now=now, policy=ReminderPolicy.current()):
             raise ValidationError(_("It is too late to cancel by link; please call the parlor."), code=TOO_LATE)
-        # The reason is for the staff, so in the parlor's language, not the client's.
-        with translation.override(settings.LANGUAGE_CODE):
-            reason = gettext("Cancelled by the client by the email link.")
-        appointment = services.appointment_cancel(appointment=appointment, reason=reason, by=None)
+        # A code, shown to each member of staff in their own language.
+        appointment = services.appointment_cancel(
+            appointment=appointment, reason=Appointment.CANCELLED_BY_CLIENT_LINK, by=None
+        )
+        if appointment.starts_at - now <= FREED_SLOT_NOTICE:
+            appointment_id = appointment.pk
+            transaction.on_commit(lambda: freed_slot_notice_send(appointment_id=appointment_id))
     return ClientActionResult(appointment, changed=True)
+
+
+def freed_slot_notice(*, appointment: Appointment) -> EmailMultiAlternatives:
+    """The reception's short notice that a client's cancellation freed a slot soon: who, when, with whom;
+    nothing from the health record."""
+    # The front desk works in the parlor's language.
+    with translation.override(settings.LANGUAGE_CODE), timezone.override(kyiv()):
+        context = {
+            "client_name": appointment.client.full_name,
+            "client_phone": appointment.client.phone,
+            "masseur_name": appointment.masseur.display_name,
+            "room_name": appointment.room.name,
+            "massage_type": appointment.massage_type.name,
+            "starts_at": appointment.starts_at,
+            "parlor_name": parlor_contacts().name,
+        }
+        subject = " ".join(render_to_string("emails/slot-freed-subject.txt", context).split())
+        text = render_to_string("emails/slot-freed-body.txt", context)
+    return EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [settings.RECEPTION_EMAIL])
+
+
+def freed_slot_notice_send(*, appointment_id: int) -> bool:
+    """Send the notice after the cancellation commits; a mail server that is down never undoes the
+    cancellation (the calendar shows the free time anyway)."""
+    appointment = (
+        Appointment.objects.select_related("client", "masseur", "room", "massage_type")
+        .filter(pk=appointment_id)
+        .first()
+    )
+    if appointment is None:
+        return False
+    try:
+        freed_slot_notice(appointment=appointment).send()
+    except Exception:
+        logger.exception("could not tell the reception about the freed slot of appointment %s", appointment_id)
+        return False
+    return True
 
 
 def self_screening_record(

@@ -17,15 +17,27 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import pgettext
 
+from clients import names
+from parlor.contacts import parlor_contacts
 from sessions.localtime import kyiv, local_date
 from sessions.models import Appointment, Course, Reminder
-from sessions.reminders import links, planning
+from sessions.reminders import calendar_files, links, planning
 
 logger = logging.getLogger(__name__)
 
 Kind = Reminder.Kind
 State = Reminder.State
+Reason = Reminder.Reason
+
+# Why a reminder about an appointment in this status no longer goes out.
+_STATUS_REASONS = {
+    Appointment.Status.CANCELLED: Reason.APPOINTMENT_CANCELLED,
+    Appointment.Status.CHECKED_IN: Reason.APPOINTMENT_CHECKED_IN,
+    Appointment.Status.COMPLETED: Reason.APPOINTMENT_COMPLETED,
+    Appointment.Status.NO_SHOW: Reason.APPOINTMENT_NO_SHOW,
+}
 
 CLAIM_LIMIT = datetime.timedelta(minutes=10)
 MAX_ATTEMPTS = 8
@@ -95,33 +107,33 @@ def _finish(pk: int, claim_time, /, **fields) -> None:
 
 
 def why_not(reminder: Reminder, *, now) -> tuple[str, str] | None:
-    """(state, reason) when the reminder must not go out, None when it should."""
+    """(state, reason code) when the reminder must not go out, None when it should."""
     client = reminder.client
     appointment = reminder.appointment
     if appointment is not None and reminder.kind != Kind.CANCELLED:
         timed = reminder.kind in planning.TIMED_KINDS and reminder.kind != Kind.COURSE_ENDING
         if timed and reminder.key != planning.appointment_key(appointment, reminder.kind):
-            return State.VOID, "appointment moved"
+            return State.VOID, Reason.APPOINTMENT_MOVED
         if appointment.status not in Appointment.UPCOMING:
-            return State.SKIPPED, f"appointment {appointment.status}"
+            return State.SKIPPED, _STATUS_REASONS.get(appointment.status, Reason.APPOINTMENT_CANCELLED)
     if appointment is not None and appointment.starts_at <= now:
         # Late: its point has passed (the worker or the broker was down too long).
-        return State.SKIPPED, "appointment already started"
+        return State.SKIPPED, Reason.ALREADY_STARTED
     if reminder.kind == Kind.COURSE_ENDING:
         course = reminder.course
         last = planning.last_session(course)
         if last is None or reminder.key != planning.course_ending_key(course, last):
-            return State.VOID, "no longer the last session"
-    if reminder.kind == Kind.COURSE_BOOKED and reminder.course.status == Course.Status.CANCELLED:
-        return State.SKIPPED, "course cancelled"
+            return State.VOID, Reason.NOT_LAST_SESSION
+    if reminder.kind in (Kind.COURSE_BOOKED, Kind.COURSE_CHANGED) and reminder.course.status == Course.Status.CANCELLED:
+        return State.SKIPPED, Reason.COURSE_CANCELLED
     if reminder.kind == Kind.FRESH_SCREENING and not planning.screening_will_be_stale(
         client=client, day=local_date(appointment.starts_at)
     ):
-        return State.SKIPPED, "screening is up to date"
+        return State.SKIPPED, Reason.SCREENING_UP_TO_DATE
     if not client.reminder_consent:
-        return State.SKIPPED, "no reminder consent"
+        return State.SKIPPED, Reason.NO_CONSENT
     if not client.email:
-        return State.SKIPPED, "no email address"
+        return State.SKIPPED, Reason.NO_EMAIL
     return None
 
 
@@ -138,6 +150,8 @@ class Session:
     pk: int
     starts_utc: datetime.datetime
     ends_utc: datetime.datetime
+    # The event's SEQUENCE in calendar files (Appointment.calendar_sequence).
+    sequence: int = 0
 
 
 def _type_name(massage_type, language: str) -> str:
@@ -155,6 +169,7 @@ def _session(appointment: Appointment, number: int, language: str) -> Session:
         pk=appointment.pk,
         starts_utc=appointment.starts_at,
         ends_utc=appointment.ends_at,
+        sequence=appointment.calendar_sequence,
     )
 
 
@@ -167,24 +182,11 @@ def _course_sessions(course: Course, language: str, *, statuses=None) -> list[Se
     return [_session(appointment, number, language) for number, appointment in enumerate(queryset, start=1)]
 
 
-def calendar_ics(sessions: list[Session], *, course: Course) -> bytes:
-    """An .ics with one event per session, in UTC; no health details (no indication, no notes)."""
-    from icalendar import Calendar, Event
-
-    cal = Calendar()
-    cal.add("prodid", f"-//{settings.PARLOR_NAME}//reminders//EN")
-    cal.add("version", "2.0")
-    stamp = timezone.now().astimezone(datetime.UTC)
-    for session in sessions:
-        event = Event()
-        event.add("uid", f"appointment-{session.pk}@parlor")
-        event.add("dtstamp", stamp)
-        event.add("dtstart", session.starts_utc.astimezone(datetime.UTC))
-        event.add("dtend", session.ends_utc.astimezone(datetime.UTC))
-        event.add("summary", f"{session.massage_type} · {settings.PARLOR_NAME}")
-        event.add("location", settings.PARLOR_ADDRESS)
-        cal.add_component(event)
-    return cal.to_ical()
+def calendar_ics(
+    sessions: list[Session], *, method: str = calendar_files.REQUEST, language: str = "uk", to: str = ""
+) -> bytes:
+    """The calendar file of these sessions: every event with its stable UID and SEQUENCE (see calendar_files)."""
+    return calendar_files.calendar(sessions, method=method, language=language, attendee=to)
 
 
 def _absolute(url: str) -> str:
@@ -194,18 +196,28 @@ def _absolute(url: str) -> str:
     return url
 
 
+def greeting(client, language: str) -> str:
+    """ "Шановна Оксано Петрівно," (the vocative, agreeing with the client's sex) or "Dear Oksana,"."""
+    name = {"name": names.addressed_as(client.full_name, sex=client.sex, language=language)}
+    # Literal contexts, so that makemessages finds both (Шановний / Шановна).
+    if client.sex == client.Sex.MALE:
+        return pgettext("male", "Dear %(name)s,") % name
+    return pgettext("female", "Dear %(name)s,") % name
+
+
 def context_for(reminder: Reminder, *, language: str) -> dict:
     """What the templates see: names, local times and the parlor's contacts; never a screening or a note."""
     appointment = reminder.appointment
     course = reminder.course
+    contacts = parlor_contacts(language)
     context = {
         "kind": reminder.kind,
         "client_name": reminder.client.full_name,
-        # The Ukrainian greeting agrees with the client's sex (Шановна / Шановний).
         "client_sex": reminder.client.sex,
-        "parlor_name": settings.PARLOR_NAME,
-        "parlor_address": settings.PARLOR_ADDRESS,
-        "parlor_phone": settings.PARLOR_PHONE,
+        "greeting": greeting(reminder.client, language),
+        "parlor_name": contacts.name,
+        "parlor_address": contacts.address,
+        "parlor_phone": contacts.phone,
         "session": _session(appointment, 1, language) if appointment is not None else None,
         "sessions": [],
     }
@@ -214,7 +226,7 @@ def context_for(reminder: Reminder, *, language: str) -> dict:
         context["cancel_url"] = _absolute(links.cancel_url(appointment))
     if reminder.kind == Kind.FRESH_SCREENING:
         context["screening_url"] = _absolute(links.screening_url(reminder.client))
-    if course is not None and reminder.kind == Kind.COURSE_BOOKED:
+    if course is not None and reminder.kind in (Kind.COURSE_BOOKED, Kind.COURSE_CHANGED):
         context["sessions"] = _course_sessions(course, language)
     if course is not None and reminder.kind == Kind.CANCELLED and appointment is None:
         context["sessions"] = _course_sessions(course, language, statuses=[Appointment.Status.CANCELLED])
@@ -222,14 +234,38 @@ def context_for(reminder: Reminder, *, language: str) -> dict:
     return context
 
 
+def _calendar_attachment(reminder: Reminder, context: dict, language: str) -> tuple[str, bytes, str] | None:
+    """(file name, content, MIME type) of the calendar file the email carries, or None.
+
+    Applied in the order they were sent, these files leave a calendar holding exactly the client's
+    bookings: a course's schedule and a change of it carry every live session, a move the new time
+    (with a higher SEQUENCE), a cancellation a METHOD:CANCEL of the same UID."""
+    to = reminder.client.email
+    if reminder.kind in (Kind.COURSE_BOOKED, Kind.COURSE_CHANGED):
+        sessions, method, name = context["sessions"], calendar_files.REQUEST, "course.ics"
+    elif reminder.kind == Kind.MOVED and context["session"] is not None:
+        sessions, method, name = [context["session"]], calendar_files.REQUEST, "appointment.ics"
+    elif reminder.kind == Kind.CANCELLED:
+        sessions = [context["session"]] if context["session"] is not None else context["sessions"]
+        method, name = calendar_files.CANCEL, "cancelled.ics"
+    else:
+        return None
+    if not sessions:
+        return None
+    content = calendar_ics(sessions, method=method, language=language, to=to)
+    return name, content, f"text/calendar; method={method}"
+
+
 def build_message(reminder: Reminder) -> EmailMultiAlternatives:
-    """The email in the client's language: subject, plain text and HTML; the .ics for a booked course."""
+    """The email in the client's language: subject, plain text and HTML; a calendar file when the client's
+    calendar must change (a course booked or changed, a move, a cancellation)."""
     language = reminder.client.language or settings.LANGUAGE_CODE
     with translation.override(language), timezone.override(kyiv()):
         context = context_for(reminder, language=language)
         subject = " ".join(render_to_string(f"emails/{reminder.kind}-subject.txt", context).split())
         text = render_to_string(f"emails/{reminder.kind}-body.txt", context)
         html = render_to_string(f"emails/{reminder.kind}-body.html", context)
+        attachment = _calendar_attachment(reminder, context, language)
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
@@ -238,8 +274,8 @@ def build_message(reminder: Reminder) -> EmailMultiAlternatives:
         headers={"X-Parlor-Reminder": reminder.key},
     )
     message.attach_alternative(html, "text/html")
-    if reminder.kind == Kind.COURSE_BOOKED:
-        message.attach("course.ics", calendar_ics(context["sessions"], course=reminder.course), "text/calendar")
+    if attachment is not None:
+        message.attach(*attachment)
     return message
 
 
@@ -285,7 +321,8 @@ def send_one(pk: int, *, now=None) -> str:
             )
             return State.DUE
         if is_transient(exc):
-            reason = f"gave up after {attempts} attempts: {reason}"
+            # Shown as "gave up after N attempts: ..." in the reader's language (Reminder.reason_text).
+            reason = f"{Reminder.GAVE_UP}{reason}"[:500]
         logger.error("reminder %s failed: %s", pk, reason)
         _finish(pk, claimed_at, state=State.FAILED, claimed_at=None, attempts=attempts, retry_at=None, reason=reason)
         return State.FAILED

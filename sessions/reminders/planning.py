@@ -18,6 +18,7 @@ from sessions.models import Appointment, Course, Reminder, ReminderPolicy
 
 Kind = Reminder.Kind
 State = Reminder.State
+Reason = Reminder.Reason
 
 # Kinds tied to one appointment at one time: voided when it moves or is cancelled.
 TIMED_KINDS = (Kind.APPOINTMENT, Kind.FRESH_SCREENING, Kind.COURSE_ENDING, Kind.MOVED)
@@ -96,7 +97,7 @@ def _ensure(*, key: str, client_id: int, kind: str, due_at, appointment=None, co
     return reminder
 
 
-def _void(queryset, reason: str) -> int:
+def _void(queryset, reason: Reason) -> int:
     return queryset.filter(state=State.DUE).update(state=State.VOID, reason=reason, retry_at=None)
 
 
@@ -124,7 +125,7 @@ def plan_appointment(appointment: Appointment, *, policy: ReminderPolicy | None 
             course=appointment.course,
             # Booked after the reminder's point: a reminder now would only repeat the booking.
             state=State.SKIPPED if late else State.DUE,
-            reason="booked after the reminder time" if late else "",
+            reason=Reason.BOOKED_LATE if late else "",
         )
     )
     day = local_date(appointment.starts_at)
@@ -161,7 +162,7 @@ def plan_course_ending(course: Course, *, policy: ReminderPolicy | None = None, 
     keep = course_ending_key(course, last) if last is not None and _is_upcoming(last, now) else None
     _void(
         Reminder.objects.filter(course=course, kind=Kind.COURSE_ENDING).exclude(key=keep or ""),
-        "no longer the last session",
+        Reason.NOT_LAST_SESSION,
     )
     if keep is None:
         return None
@@ -209,7 +210,7 @@ def plan_moved(appointment: Appointment, *, now=None) -> list[Reminder]:
     current = {appointment_key(appointment, kind) for kind in TIMED_KINDS}
     _void(
         Reminder.objects.filter(appointment=appointment, kind__in=TIMED_KINDS).exclude(key__in=current),
-        "appointment moved",
+        Reason.APPOINTMENT_MOVED,
     )
     plan_appointment(appointment, now=now)
     if appointment.course_id:
@@ -231,7 +232,7 @@ def plan_moved(appointment: Appointment, *, now=None) -> list[Reminder]:
 def plan_cancelled(appointment: Appointment, *, now=None) -> list[Reminder]:
     """The appointment was cancelled: void its pending reminders and a "cancelled" email now."""
     now = now or timezone.now()
-    _void(Reminder.objects.filter(appointment=appointment).exclude(kind=Kind.CANCELLED), "appointment cancelled")
+    _void(Reminder.objects.filter(appointment=appointment).exclude(kind=Kind.CANCELLED), Reason.APPOINTMENT_CANCELLED)
     if appointment.course_id:
         plan_course_ending(appointment.course, now=now)
     if appointment.starts_at <= now:
@@ -254,7 +255,7 @@ def plan_course_cancelled(course: Course, appointments: list[Appointment], *, no
     now = now or timezone.now()
     _void(
         Reminder.objects.filter(Q(course=course) | Q(appointment__in=appointments)).exclude(kind=Kind.CANCELLED),
-        "course cancelled",
+        Reason.COURSE_CANCELLED,
     )
     if not appointments:
         return []
@@ -263,6 +264,25 @@ def plan_course_cancelled(course: Course, appointments: list[Appointment], *, no
             key=course_key(course, Kind.CANCELLED),
             client_id=course.client_id,
             kind=Kind.CANCELLED,
+            due_at=now,
+            course=course,
+        )
+    ]
+
+
+def plan_course_changed(course: Course, *, now=None) -> list[Reminder]:
+    """Sessions were added to a booked course: one email now with the whole updated course (its calendar
+    file replaces what the client's calendar has). Returns what is due now."""
+    now = now or timezone.now()
+    if course.status == Course.Status.CANCELLED:
+        return []
+    # One per change: the instant, to the microsecond, of the change that planned it.
+    stamp = now.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return [
+        _ensure(
+            key=f"{course_key(course, Kind.COURSE_CHANGED)}:{stamp}",
+            client_id=course.client_id,
+            kind=Kind.COURSE_CHANGED,
             due_at=now,
             course=course,
         )

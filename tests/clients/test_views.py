@@ -146,7 +146,9 @@ def test_client_create_by_a_receptionist_registers_and_redirects(reception_clien
 def test_client_create_form_offers_the_common_allergens(reception_client):
     page = reception_client.get(CREATE).content.decode()
     assert '<datalist id="common-allergens">' in page
-    assert '<option value="palmarosa">palmarosa</option>' in page
+    # By their names in the page's language; the service stores the code.
+    assert '<option value="palmarosa"></option>' in page
+    assert '<option value="sandalwood"></option>' in page
     assert 'list="common-allergens"' in page
 
 
@@ -435,3 +437,35 @@ def test_client_pages_render_in_ukrainian(manager_client, client_record, setting
         response = manager_client.get(url, HTTP_ACCEPT_LANGUAGE="uk")
         assert response.status_code == 200, url
         assert '<html lang="uk">' in response.content.decode()
+
+
+# Limits and hints people run into
+
+
+def test_phone_hint_and_error_give_the_same_example(reception_client):
+    response = reception_client.post(CREATE, _form_data(phone="12345", guardian_phone="99"))
+    form = response.context["form"]
+    assert "067 123 4567" in form.fields["phone"].help_text
+    assert form.errors["phone"] == [
+        "Enter a valid phone number: a Ukrainian one as 067 123 4567, a foreign one with its country code, "
+        "e.g. +44 20 7946 0958."
+    ]
+    assert form.errors["guardian_phone"] == form.errors["phone"]
+    assert "+44 20 7946 0958" in form.fields["phone"].help_text
+
+
+def test_client_notes_longer_than_the_limit_are_refused_with_a_message_and_kept(reception_client):
+    notes = "н" * 2001
+    response = reception_client.post(CREATE, _form_data(notes=notes))
+    assert response.status_code == 200
+    assert response.context["form"].errors["notes"] == ["Ensure this value has at most 2000 characters (it has 2001)."]
+    assert notes in response.content.decode()
+    assert not Client.objects.filter(full_name="Оксана Шевченко").exists()
+
+
+def test_client_name_longer_than_the_limit_is_refused_in_ukrainian(reception_client, settings):
+    settings.LANGUAGE_CODE = "uk"
+    response = reception_client.post(CREATE, _form_data(full_name="Я" * 5000))
+    assert response.context["form"].errors["full_name"] == [
+        "Переконайтеся, що це значення містить не більше ніж 200 символів (зараз 5000)."
+    ]

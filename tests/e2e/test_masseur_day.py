@@ -100,7 +100,8 @@ def test_masseur_acknowledges_a_flag_checks_in_signs_a_log_and_sees_it_in_histor
     page.click("input[name=sign]")
     page.wait_for_load_state()
     assert page.locator("#id_products.is-invalid").count() == 1
-    assert "rose" in page.locator("#id_products ~ .invalid-feedback, #error_1_id_products").first.inner_text()
+    # The allergen by its Ukrainian name, not its code.
+    assert "троянда" in page.locator("#id_products ~ .invalid-feedback, #error_1_id_products").first.inner_text()
     assert page.input_value("textarea[name=subjective]") == "Тягне між лопатками"
     assert not SessionLog.objects.exists()
 

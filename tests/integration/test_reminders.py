@@ -163,8 +163,9 @@ def test_course_booked_mail_reaches_real_smtp_through_real_worker(smtp_worker, s
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     for start in starts:
-        assert start.strftime("%d.%m.%Y at 10:00") in text
-        assert start.strftime("%d.%m.%Y at 10:00") in html
+        # "14 December 2026 at 10:00": a date as people write it.
+        assert f"{start.day} {start:%B %Y} at 10:00" in text
+        assert f"{start.day} {start:%B %Y} at 10:00" in html
     assert django_settings.PARLOR_PHONE in text
     assert "back pain" not in text.lower()
     (attachment,) = [part for part in message.iter_attachments() if part.get_filename() == "course.ics"]

@@ -1,4 +1,5 @@
 import datetime
+import re
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -112,7 +113,6 @@ def test_time_off_of_another_masseur_may_overlap():
 )
 def test_massage_type_bad_numbers_are_refused_beside_the_field(manager_client, field, value, message):
     data = {
-        "code": "hot-stone",
         "name_uk": "Стоун-терапія",
         "name_en": "Hot stone",
         "duration_minutes": "60",
@@ -126,7 +126,7 @@ def test_massage_type_bad_numbers_are_refused_beside_the_field(manager_client, f
     assert response.status_code == 200
     assert response.context["form"].errors[field] == [message]
     assert f'value="{value}"' in response.content.decode()
-    assert not MassageType.objects.filter(code="hot-stone").exists()
+    assert not MassageType.objects.filter(name_en="Hot stone").exists()
 
 
 def test_manager_sets_qualifications_of_a_masseur(manager_client):
@@ -179,3 +179,53 @@ def test_resource_list_queries_do_not_grow_with_rows(manager_client, django_asse
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = manager_client.get(reverse("parlor:resource-list", args=[slug]))
     assert response.status_code == 200
+
+
+def _massage_type_data(**overrides):
+    data = {
+        "name_uk": "Стоун-терапія",
+        "name_en": "Hot stone",
+        "duration_minutes": "60",
+        "buffer_minutes": "15",
+        "price_uah": "900",
+        "min_age": "0",
+        "is_active": "on",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_massage_type_form_hides_the_code_and_makes_one_from_the_english_name(manager_client):
+    page = manager_client.get("/manage/massage-types/new/").content.decode()
+    assert 'name="code"' not in page
+
+    manager_client.post("/manage/massage-types/new/", _massage_type_data())
+    manager_client.post("/manage/massage-types/new/", _massage_type_data(name_uk="Стоун 2"))
+
+    assert list(MassageType.objects.filter(name_en="Hot stone").order_by("pk").values_list("code", flat=True)) == [
+        "hot-stone",
+        "hot-stone-2",
+    ]
+
+
+def test_massage_type_edit_keeps_its_code(manager_client):
+    classic = MassageType.objects.get(code="classic-back")
+    response = manager_client.post(
+        f"/manage/massage-types/{classic.pk}/", _massage_type_data(name_en="Classic back, renamed")
+    )
+    assert response.status_code == 302
+    classic.refresh_from_db()
+    assert (classic.code, classic.name_en) == ("classic-back", "Classic back, renamed")
+
+
+def test_massage_type_form_errors_are_in_ukrainian(manager_client, settings):
+    settings.LANGUAGE_CODE = "uk"
+    response = manager_client.post(
+        "/manage/massage-types/new/",
+        _massage_type_data(name_en="", duration_minutes="5", price_uah="дорого", buffer_minutes="1.5", min_age="x"),
+    )
+    errors = response.context["form"].errors
+    assert set(errors) == {"name_en", "duration_minutes", "price_uah", "buffer_minutes", "min_age"}
+    messages = [message for field_errors in errors.values() for message in field_errors]
+    assert [m for m in messages if re.search(r"[A-Za-z]", m)] == []
+    assert errors["duration_minutes"] == ["Переконайтеся, що це значення більше чи дорівнює 10."]

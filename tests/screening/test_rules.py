@@ -249,6 +249,17 @@ def test_product_allergy_finding_forbids_each_allergen():
     ]
 
 
+def test_product_allergy_reason_names_the_allergen_in_the_active_language():
+    from django.utils import translation
+
+    with translation.override("uk"):
+        verdict = judge(screening=screened(finding("product-allergy", allergens=["rose", "mint"])))
+        assert [a.reason for a in verdict.adaptations] == [
+            "Алерген mint не використовувати.",
+            "Алерген троянда не використовувати.",
+        ]
+
+
 def test_client_allergens_and_product_findings_are_united():
     facts = ClientFacts(birth_date=ADULT.birth_date, allergens=("jasmine", "rose"))
     verdict = judge(facts=facts, screening=screened(finding("product-allergy", allergens=["rose"])))

@@ -185,3 +185,19 @@ def test_clearance_add_records_who_added_it(client_record, catalogue):
     user = UserFactory()
     clearance = _clearance(client_record, catalogue, created_by=user)
     assert (clearance.created_by, clearance.scan.name) == (user, "")
+
+
+def test_clearance_add_refuses_a_clearance_issued_in_the_future(client_record, catalogue):
+    import time_machine
+
+    with (
+        time_machine.travel(datetime.datetime(2026, 10, 31, 23, 30, tzinfo=datetime.UTC), tick=False),
+        pytest.raises(ValidationError) as caught,
+    ):
+        # 31 October 23:30 UTC is already 1 November in Kyiv: the 1st is today, the 2nd is not.
+        _clearance(client_record, catalogue, issued_on=datetime.date(2026, 11, 2))
+    assert caught.value.message_dict == {
+        "issued_on": ["A clearance cannot be issued in the future: check the date on the paper."]
+    }
+    with time_machine.travel(datetime.datetime(2026, 10, 31, 23, 30, tzinfo=datetime.UTC), tick=False):
+        assert _clearance(client_record, catalogue).issued_on == datetime.date(2026, 11, 1)

@@ -517,3 +517,19 @@ def test_client_page_shows_the_panel_by_role(reception_client, masseur_client, s
     for word in RECEPTION_HIDDEN:
         assert word not in reception_page
     assert "Never worked" in masseur_page
+
+
+def test_clearance_issued_in_the_future_is_refused_beside_the_date(reception_client, client_record):
+    import time_machine
+
+    with time_machine.travel(datetime.datetime(2026, 11, 10, 12, 0, tzinfo=datetime.UTC), tick=False):
+        response = reception_client.post(
+            reverse("screening:clearance-create", args=[client_record.pk]),
+            clearance_data(issued_on="2026-11-11", valid_until="2026-12-31"),
+        )
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "issued_on": ["A clearance cannot be issued in the future: check the date on the paper."]
+    }
+    assert 'value="2026-11-11"' in response.content.decode()
+    assert Clearance.objects.count() == 0

@@ -124,7 +124,7 @@ def test_checkin_view_self_reported_shows_the_answers_and_the_checkbox():
     html = logged_in(day.user).get(_url(day)).content.decode()
 
     assert 'data-testid="checkin-self-reported"' in html
-    assert "The client filled in the health questionnaire themselves on 28.02.2027 20:00." in html
+    assert "The client filled in the health questionnaire themselves on 28 February 2027, 20:00." in html
     assert f'href="{reverse("screening:screening-detail", args=[reported.pk])}"' in html
     assert 'data-testid="checkin-self-report-confirm"' in html
     assert "I went through the self-reported answers with the client" in html

@@ -234,7 +234,8 @@ def test_cancel_post_twice_cancels_once(client, appointment):
     cancelled = Appointment.objects.get(pk=appointment.pk)
     assert cancelled.status == Appointment.Status.CANCELLED
     assert cancelled.cancelled_by is None
-    assert cancelled.cancellation_reason == "Cancelled by the client by the email link."
+    assert cancelled.cancellation_reason == Appointment.CANCELLED_BY_CLIENT_LINK
+    assert cancelled.cancellation_reason_text == "Cancelled by the client by the email link."
     stamp = cancelled.cancelled_at
     second = client.post(url)
     assert "already cancelled" in second.content.decode()
@@ -298,3 +299,46 @@ def test_confirm_page_of_an_on_hold_appointment_shows_why_and_no_button(client, 
     assert "This appointment needs a call from the parlor first." in content
     assert "+380 44 123 45 67" in content
     assert 'data-testid="link-confirm"' not in content
+
+
+# --- the front desk hears about a slot freed soon ------------------------------------------------
+
+
+def test_cancel_by_link_within_48_hours_tells_the_reception_once_without_health_details(
+    client, appointment, settings, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    settings.RECEPTION_EMAIL = "desk@parlor.example"
+    url = _path(links.cancel_url(appointment))
+    with time_machine.travel(START - datetime.timedelta(hours=30), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(url)
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(url)
+
+    assert len(mail.outbox) == 1
+    notice = mail.outbox[0]
+    assert notice.to == ["desk@parlor.example"]
+    assert notice.subject == "Cancelled by the client: 1 March 2027, 10:00 is free"
+    assert notice.body.startswith(
+        f"{appointment.client.full_name} cancelled the appointment on Monday, 1 March 2027, 10:00 "
+        f"({appointment.massage_type.name_en}, {appointment.masseur.display_name}, {appointment.room.name})"
+    )
+    assert str(appointment.client.phone) in notice.body
+    assert notice.attachments == [] and notice.alternatives == []
+
+
+def test_cancel_by_link_further_ahead_sends_the_reception_nothing(
+    client, appointment, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    with (
+        time_machine.travel(START - datetime.timedelta(hours=49), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        client.post(_path(links.cancel_url(appointment)))
+
+    assert Appointment.objects.get(pk=appointment.pk).status == Appointment.Status.CANCELLED
+    assert mail.outbox == []

@@ -9,7 +9,7 @@ from django.urls import reverse
 from parlor import roles
 from sessions.care.checkin import DayOfAnswers, appointment_check_in, hold_reason
 from sessions.care.myday import my_day
-from sessions.care.review import pain_chart
+from sessions.care.review import PainSample, pain_chart
 from sessions.flags.services import flag_acknowledge, flags_raise_for
 from sessions.models import Appointment, DayOfCheck, Flag, SessionLog
 from tests.factories import ClientFactory, UserFactory
@@ -247,11 +247,19 @@ def test_review_by_reception_is_forbidden_and_by_manager_allowed(reception_clien
 
 
 def test_review_pain_chart_is_inline_svg():
-    chart = pain_chart([("01.03", 7, 4), ("02.03", 5, 2)])
+    chart = pain_chart([PainSample("1", "Session 1", 7, 4), PainSample("2", "Session 2", 5, 2)])
 
-    assert chart.before == "28.0,59.2 332.0,80.0"
-    assert chart.after == "28.0,90.4 332.0,111.2"
-    assert [g["y"] for g in chart.grid] == [132.0, 80.0, 28.0]
+    assert chart.before == "44.0,58.2 386.0,89.0"
+    assert chart.after == "44.0,104.4 386.0,135.2"
+    assert [(tick.at, tick.label) for tick in chart.grid] == [
+        ("166.0", "0"),
+        ("135.2", "2"),
+        ("104.4", "4"),
+        ("73.6", "6"),
+        ("42.8", "8"),
+        ("12.0", "10"),
+    ]
+    assert chart.summary == "Pain fell from 7 to 2 over 2 sessions."
 
 
 def test_flag_acknowledge_view_records_and_returns_to_review():

@@ -98,14 +98,14 @@ def test_dispatch_no_consent_skipped_with_reason(world):
     reminder = refreshed(reminder_for(world, reminder_consent=False))
     outbox.dispatch()
     reminder = refreshed(reminder)
-    assert (reminder.state, reminder.reason) == (State.SKIPPED, "no reminder consent")
+    assert (reminder.state, reminder.reason) == (State.SKIPPED, Reminder.Reason.NO_CONSENT)
     assert mail.outbox == []
 
 
 def test_dispatch_no_email_skipped_with_reason(world):
     reminder = reminder_for(world, email="")
     outbox.dispatch()
-    assert (refreshed(reminder).state, refreshed(reminder).reason) == (State.SKIPPED, "no email address")
+    assert (refreshed(reminder).state, refreshed(reminder).reason) == (State.SKIPPED, Reminder.Reason.NO_EMAIL)
     assert mail.outbox == []
 
 
@@ -114,7 +114,7 @@ def test_dispatch_late_reminder_after_start_skipped_not_sent(world):
     with time_machine.travel(STARTS + datetime.timedelta(minutes=5), tick=False):
         outbox.dispatch()
     reminder = refreshed(reminder)
-    assert (reminder.state, reminder.reason) == (State.SKIPPED, "appointment already started")
+    assert (reminder.state, reminder.reason) == (State.SKIPPED, Reminder.Reason.ALREADY_STARTED)
     assert mail.outbox == []
 
 
@@ -122,7 +122,10 @@ def test_dispatch_cancelled_appointment_skipped(world):
     reminder = reminder_for(world)
     Appointment.objects.filter(pk=reminder.appointment_id).update(status=Appointment.Status.CANCELLED)
     outbox.dispatch()
-    assert (refreshed(reminder).state, refreshed(reminder).reason) == (State.SKIPPED, "appointment cancelled")
+    assert (refreshed(reminder).state, refreshed(reminder).reason) == (
+        State.SKIPPED,
+        Reminder.Reason.APPOINTMENT_CANCELLED,
+    )
 
 
 def test_dispatch_moved_appointment_old_reminder_voided(world):
@@ -135,7 +138,7 @@ def test_dispatch_moved_appointment_old_reminder_voided(world):
         blocks_until=appointment.blocks_until + delta,
     )
     outbox.dispatch()
-    assert (refreshed(reminder).state, refreshed(reminder).reason) == (State.VOID, "appointment moved")
+    assert (refreshed(reminder).state, refreshed(reminder).reason) == (State.VOID, Reminder.Reason.APPOINTMENT_MOVED)
     assert mail.outbox == []
 
 
@@ -143,7 +146,10 @@ def test_dispatch_fresh_screening_already_taken_skipped(world):
     reminder = reminder_for(world, kind=Kind.FRESH_SCREENING)
     record_screening(world.client)
     outbox.dispatch()
-    assert (refreshed(reminder).state, refreshed(reminder).reason) == (State.SKIPPED, "screening is up to date")
+    assert (refreshed(reminder).state, refreshed(reminder).reason) == (
+        State.SKIPPED,
+        Reminder.Reason.SCREENING_UP_TO_DATE,
+    )
 
 
 # --- failures -----------------------------------------------------------------------------------
@@ -204,7 +210,8 @@ def test_send_transient_gives_up_after_max_attempts(world, monkeypatch):
     assert outbox.send_one(reminder.pk) == State.FAILED
     reminder = refreshed(reminder)
     assert reminder.state == State.FAILED
-    assert reminder.reason == f"gave up after {outbox.MAX_ATTEMPTS} attempts: SMTPServerDisconnected: gone"
+    assert reminder.reason == "gave_up:SMTPServerDisconnected: gone"
+    assert reminder.reason_text == f"gave up after {outbox.MAX_ATTEMPTS} attempts: SMTPServerDisconnected: gone"
 
 
 @pytest.mark.parametrize(
@@ -248,12 +255,13 @@ def test_email_english_local_time_phone_and_no_health_details(world, settings):
     outbox.dispatch()
     message = mail.outbox[0]
     html = message.alternatives[0][0]
-    assert message.subject == "Reminder: your massage on 01.03.2027 at 10:00"
-    assert "Monday, 01.03.2027 at 10:00" in message.body
+    assert message.subject == "Reminder: your massage on 1 March 2027 at 10:00"
+    assert "Monday, 1 March 2027 at 10:00" in message.body
     assert world.masseur.display_name in message.body
     assert "+380 44 123 45 67" in message.body
     assert "+380 44 123 45 67" in html
-    assert settings.PARLOR_ADDRESS in message.body
+    assert settings.PARLOR_ADDRESS_EN in message.body
+    assert settings.PARLOR_ADDRESS_UK not in message.body
     assert "10:00" in html
     for text in (message.subject, message.body, html):
         assert contraindication.name_en not in text
@@ -265,9 +273,9 @@ def test_email_ukrainian_local_time_and_weekday(world, settings):
     reminder_for(world, language="uk")
     outbox.dispatch()
     message = mail.outbox[0]
-    assert "01.03.2027" in message.subject
+    assert "1 березня 2027" in message.subject
     assert "10:00" in message.subject
-    assert "Понеділок, 01.03.2027" in message.body
+    assert "Понеділок, 1 березня 2027" in message.body
     assert world.massage_type.name_uk in message.body
     assert settings.PARLOR_PHONE in message.body
 
@@ -284,7 +292,7 @@ def test_email_dst_day_shows_local_time(db):
             due_at=planning.appointment_due_at(appointment.starts_at, offset_hours=24),
         )
         outbox.dispatch()
-    assert "28.03.2027" in mail.outbox[0].subject
+    assert "28 березня 2027" in mail.outbox[0].subject
     assert "10:00" in mail.outbox[0].subject
 
 
@@ -301,10 +309,10 @@ def test_course_booked_email_has_schedule_and_ics(world):
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert "2" in message.subject
-    assert "01.03.2027" in message.body and "08.03.2027" in message.body
+    assert "1 березня 2027" in message.body and "8 березня 2027" in message.body
     assert "back pain" not in message.body.lower()
     (name, content, mimetype) = message.attachments[0]
-    assert (name, mimetype) == ("course.ics", "text/calendar")
+    assert (name, mimetype) == ("course.ics", "text/calendar; method=REQUEST")
     events = Calendar.from_ical(content).walk("VEVENT")
     assert [event.decoded("dtstart") for event in events] == starts
 
@@ -328,7 +336,7 @@ def test_course_cancelled_email_lists_the_cancelled_sessions(world):
     outbox.dispatch()
     body = mail.outbox[0].body
     assert mail.outbox[0].subject == "Your course is cancelled"
-    assert "01.03.2027 at 10:00" in body and "08.03.2027 at 10:00" in body
+    assert "1 March 2027 at 10:00" in body and "8 March 2027 at 10:00" in body
 
 
 # --- tasks and command --------------------------------------------------------------------------
@@ -434,8 +442,72 @@ def test_dispatch_queries_per_reminder_do_not_grow(world):
     assert one - 2 <= 4
 
 
-@pytest.mark.parametrize(("sex", "greeting"), [("female", "Шановна"), ("male", "Шановний")])
-def test_email_ukrainian_greeting_agrees_with_the_clients_sex(world, sex, greeting):
-    reminder_for(world, language="uk", sex=sex, full_name="Олена Петренко")
+@pytest.mark.parametrize(
+    ("sex", "full_name", "greeting"),
+    [
+        ("female", "Олена Петренко", "Шановна Олено,"),
+        ("male", "Андрій Петренко", "Шановний Андрію,"),
+        ("female", "Коваленко Оксана Петрівна", "Шановна Оксано Петрівно,"),
+        ("male", "Микола Іванович Петренко", "Шановний Миколо Івановичу,"),
+    ],
+)
+def test_email_ukrainian_greeting_is_in_the_vocative_and_agrees_with_the_clients_sex(world, sex, full_name, greeting):
+    reminder_for(world, language="uk", sex=sex, full_name=full_name)
     outbox.dispatch()
-    assert mail.outbox[0].body.startswith(f"{greeting} Олена Петренко,")
+    assert mail.outbox[0].body.startswith(f"{greeting}\n")
+    assert f"<p>{greeting}</p>" in mail.outbox[0].alternatives[0][0]
+
+
+def test_email_english_greeting_uses_the_given_name(world):
+    reminder_for(world, language="en", sex="female", full_name="Oksana Kovalenko")
+    outbox.dispatch()
+    assert mail.outbox[0].body.startswith("Dear Oksana,\n")
+
+
+def test_email_names_the_masseur_in_ukrainian_without_a_generic_title(world):
+    reminder_for(world, language="uk")
+    outbox.dispatch()
+    body = mail.outbox[0].body
+    assert f"вас прийме {world.masseur.display_name}" in body
+    assert "масажист(ка)" not in body
+
+
+@pytest.mark.parametrize(("language", "address"), [("uk", "Київ, Печерський район"), ("en", "Kyiv, Pechersk district")])
+def test_email_footer_gives_the_parlors_address_in_the_clients_language(world, settings, language, address):
+    settings.PARLOR_NAME_UK, settings.PARLOR_NAME_EN = "Салон «Спина»", "Spyna parlor"
+    reminder_for(world, language=language)
+    outbox.dispatch()
+    message = mail.outbox[0]
+    name = settings.PARLOR_NAME_EN if language == "en" else settings.PARLOR_NAME_UK
+    assert f"{name}, {address}." in message.body
+    other = "Kyiv, Pechersk district" if language == "uk" else "Київ, Печерський район"
+    assert other not in message.body and other not in message.alternatives[0][0]
+
+
+def test_course_changed_email_lists_the_whole_updated_course_with_its_calendar_file(world):
+    record_screening(world.client)
+    course = CourseFactory(client=world.client, massage_type=world.massage_type, planned_sessions=3)
+    for start in (STARTS, STARTS + datetime.timedelta(days=7), STARTS + datetime.timedelta(days=14)):
+        AppointmentFactory(
+            course=course, client=world.client, masseur=world.masseur, massage_type=world.massage_type, starts_at=start
+        )
+    world.client.language = "en"
+    world.client.save()
+    planning.plan_course_changed(course)
+    outbox.dispatch()
+    message = mail.outbox[0]
+    assert message.subject == "Your course has changed: 3 sessions"
+    assert "1 March 2027 at 10:00" in message.body and "15 March 2027 at 10:00" in message.body
+    (name, content, mimetype) = message.attachments[0]
+    assert (name, mimetype) == ("course.ics", "text/calendar; method=REQUEST")
+    assert len(Calendar.from_ical(content).walk("VEVENT")) == 3
+
+
+def test_course_changed_email_of_a_cancelled_course_is_skipped(world):
+    course = CourseFactory(client=world.client, massage_type=world.massage_type, planned_sessions=1)
+    (reminder,) = planning.plan_course_changed(course)
+    course.status = course.Status.CANCELLED
+    course.save()
+    outbox.dispatch()
+    assert (refreshed(reminder).state, refreshed(reminder).reason) == (State.SKIPPED, Reminder.Reason.COURSE_CANCELLED)
+    assert mail.outbox == []

@@ -133,7 +133,7 @@ def test_plan_appointment_booked_after_reminder_point_recorded_skipped(world):
     appointment = AppointmentFactory(client=world.client, starts_at=timezone.now() + datetime.timedelta(hours=5))
     planning.plan_appointment(appointment)
     reminder = Reminder.objects.get()
-    assert (reminder.state, reminder.reason) == (State.SKIPPED, "booked after the reminder time")
+    assert (reminder.state, reminder.reason) == (State.SKIPPED, Reminder.Reason.BOOKED_LATE)
 
 
 def test_plan_appointment_past_or_cancelled_plans_nothing(world):
@@ -174,7 +174,7 @@ def test_plan_moved_voids_old_and_plans_new_and_moved_now(world):
     shift(appointment, at(2027, 3, 8, 9))
     now_due = planning.plan_moved(appointment)
     old.refresh_from_db()
-    assert (old.state, old.reason) == (State.VOID, "appointment moved")
+    assert (old.state, old.reason) == (State.VOID, Reminder.Reason.APPOINTMENT_MOVED)
     new = Reminder.objects.get(kind=Kind.APPOINTMENT, state=State.DUE)
     assert new.due_at == at(2027, 3, 7, 9)
     assert [r.kind for r in now_due] == [Kind.MOVED]

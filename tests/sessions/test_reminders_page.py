@@ -162,3 +162,24 @@ def test_nav_partial_links_the_page_only_for_those_who_may_see_it(receptionist, 
 
     assert f'href="{LIST}"' in nav(receptionist)
     assert "nav-reminders" not in nav(masseur_user)
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [("uk", "немає згоди на нагадування електронною поштою"), ("en", "no consent to email reminders")],
+)
+def test_skip_reason_is_stored_as_a_code_and_shown_in_the_readers_language(reception_client, settings, language, shown):
+    settings.LANGUAGE_CODE = language
+    make_reminders(1, Reminder.State.SKIPPED, reason=Reminder.Reason.NO_CONSENT)
+    content = reception_client.get(LIST).content.decode()
+    reason = content.split('data-testid="reminder-reason">')[1].split("<")[0]
+    assert reason == shown
+
+
+def test_a_failed_sends_reason_keeps_the_mail_servers_words_after_a_translated_prefix(reception_client, settings):
+    settings.LANGUAGE_CODE = "uk"
+    (reminder,) = make_reminders(1, Reminder.State.FAILED, reason="gave_up:SMTPServerDisconnected: gone")
+    Reminder.objects.filter(pk=reminder.pk).update(attempts=8)
+    content = reception_client.get(LIST).content.decode()
+    reason = content.split('data-testid="reminder-reason">')[1].split("<")[0]
+    assert reason == "припинено після 8 спроб: SMTPServerDisconnected: gone"

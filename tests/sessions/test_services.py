@@ -359,7 +359,7 @@ def test_course_book_with_one_failing_session_books_nothing_and_says_which(world
         (2, ["Олена already has an appointment at this time."])
     ]
     assert error.value.message_dict == {
-        "sessions": ["Session 2 at 2027-03-08 10:00: Олена already has an appointment at this time."]
+        "sessions": ["Session 2 at 8 March 2027, 10:00: Олена already has an appointment at this time."]
     }
     assert not Course.objects.exists()
     assert Appointment.objects.count() == 1

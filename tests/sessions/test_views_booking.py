@@ -597,7 +597,7 @@ def test_appointment_move_moves_and_warns_about_the_gap(world, reception_client)
     data = {"starts_at": "2027-03-07T10:00", "masseur": world.masseur.pk, "room": world.room.pk, "action": "move"}
     response = reception_client.post(url, data, follow=True)
     body = response.content.decode()
-    assert "Moved to 07.03.2027 10:00." in body
+    assert "Moved to 7 March 2027, 10:00." in body
     assert "5 days since the previous session: a course works best with gaps of at most 2 days." in body
     last.refresh_from_db()
     assert last.starts_at == datetime.datetime(2027, 3, 7, 8, 0, tzinfo=UTC)
@@ -724,3 +724,20 @@ def test_room_and_masseur_lists_leave_out_the_inactive(world, reception_client):
     response = reception_client.get(BOOK)
     labels = [label for _value, label in response.context["form"].fields["room"].choices]
     assert labels == ["---------", "Room A"]
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [("uk", "Скасовано клієнтом за посиланням з листа."), ("en", "Cancelled by the client by the email link.")],
+)
+def test_a_cancellation_by_the_clients_link_reads_in_the_staffs_language(
+    world, reception_client, settings, language, shown
+):
+    from sessions.reminders.client_actions import appointment_cancel_by_client
+
+    settings.LANGUAGE_CODE = language
+    appointment = _book_course_directly(world, sessions=1).appointments.get()
+    appointment_cancel_by_client(appointment=appointment)
+
+    page = reception_client.get(reverse("sessions:appointment-detail", args=[appointment.pk])).content.decode()
+    assert page.split('data-testid="appointment-cancellation-reason">')[1].split("<")[0] == shown

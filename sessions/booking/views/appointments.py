@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clients.selectors import client_search
+from parlor.formats import when
 from parlor.models import MassageType, Masseur, Room
 from parlor.view_helpers import add_errors, require_perm
 from screening.access import open_health_record
@@ -86,7 +87,7 @@ def appointment_book(request):
                 _("Booked: %(client)s, %(when)s with %(masseur)s.")
                 % {
                     "client": appointment.client.full_name,
-                    "when": timezone.localtime(appointment.starts_at).strftime("%d.%m.%Y %H:%M"),
+                    "when": when(appointment.starts_at),
                     "masseur": appointment.masseur.display_name,
                 },
             )
@@ -189,8 +190,7 @@ def appointment_move(request, pk):
             else:
                 messages.success(
                     request,
-                    _("Moved to %(when)s.")
-                    % {"when": timezone.localtime(result.appointment.starts_at).strftime("%d.%m.%Y %H:%M")},
+                    _("Moved to %(when)s.") % {"when": when(result.appointment.starts_at)},
                 )
                 for warning in result.warnings:
                     messages.warning(request, warning)

@@ -5,7 +5,6 @@ same address with the same token and the CSRF token of our own page. Each page s
 client's language and shows no health details.
 """
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -14,6 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from parlor.contacts import parlor_contacts
 from screening.forms import ScreeningForm
 from screening.selectors import questionnaire
 from sessions.models import Appointment, ReminderPolicy
@@ -25,7 +25,9 @@ _STATUS = {links.LinkError.INVALID: 400, links.LinkError.EXPIRED: 410, links.Lin
 
 
 def _parlor() -> dict:
-    return {"parlor_address": settings.PARLOR_ADDRESS, "parlor_phone": settings.PARLOR_PHONE}
+    # Called inside the client's language, so the address is in it.
+    contacts = parlor_contacts()
+    return {"parlor_address": contacts.address, "parlor_phone": contacts.phone}
 
 
 def _bad_link(request, error: links.LinkError):
