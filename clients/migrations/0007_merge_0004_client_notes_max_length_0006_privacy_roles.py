@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0004_client_notes_max_length'),
-        ('clients', '0006_privacy_roles'),
+        ("clients", "0004_client_notes_max_length"),
+        ("clients", "0006_privacy_roles"),
     ]
 
-    operations = [
-    ]
+    operations = []

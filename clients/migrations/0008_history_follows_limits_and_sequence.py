@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0007_merge_0004_client_notes_max_length_0006_privacy_roles'),
+        ("clients", "0007_merge_0004_client_notes_max_length_0006_privacy_roles"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='clientevent',
-            name='notes',
-            field=models.TextField(blank=True, max_length=2000, verbose_name='notes'),
+            model_name="clientevent",
+            name="notes",
+            field=models.TextField(blank=True, max_length=2000, verbose_name="notes"),
         ),
     ]

@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('screening', '0007_screening_notes_max_length'),
-        ('screening', '0008_erasure_passes_append_only'),
+        ("screening", "0007_screening_notes_max_length"),
+        ("screening", "0008_erasure_passes_append_only"),
     ]
 
-    operations = [
-    ]
+    operations = []

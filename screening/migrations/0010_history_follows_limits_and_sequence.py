@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('screening', '0009_merge_20261202_0403'),
+        ("screening", "0009_merge_20261202_0403"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='screeningevent',
-            name='notes',
-            field=models.TextField(blank=True, max_length=2000, verbose_name='notes'),
+            model_name="screeningevent",
+            name="notes",
+            field=models.TextField(blank=True, max_length=2000, verbose_name="notes"),
         ),
     ]

@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('treatments', '0009_calendar_sequence_course_changed_note_limits'),
-        ('treatments', '0010_erasure_passes_signed_immutable'),
+        ("treatments", "0009_calendar_sequence_course_changed_note_limits"),
+        ("treatments", "0010_erasure_passes_signed_immutable"),
     ]
 
-    operations = [
-    ]
+    operations = []

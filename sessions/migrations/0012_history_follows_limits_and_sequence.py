@@ -6,64 +6,94 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('treatments', '0011_merge_20261202_0403'),
+        ("treatments", "0011_merge_20261202_0403"),
     ]
 
     operations = [
         pgtrigger.migrations.RemoveTrigger(
-            model_name='appointment',
-            name='insert_insert',
+            model_name="appointment",
+            name="insert_insert",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='appointment',
-            name='update_update',
+            model_name="appointment",
+            name="update_update",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='appointment',
-            name='delete_delete',
+            model_name="appointment",
+            name="delete_delete",
         ),
         migrations.AddField(
-            model_name='appointmentevent',
-            name='calendar_sequence',
-            field=models.PositiveIntegerField(default=0, editable=False, verbose_name='calendar revision'),
+            model_name="appointmentevent",
+            name="calendar_sequence",
+            field=models.PositiveIntegerField(default=0, editable=False, verbose_name="calendar revision"),
         ),
         migrations.AlterField(
-            model_name='sessionlogaddendumevent',
-            name='text',
-            field=models.TextField(max_length=4000, verbose_name='text'),
+            model_name="sessionlogaddendumevent",
+            name="text",
+            field=models.TextField(max_length=4000, verbose_name="text"),
         ),
         migrations.AlterField(
-            model_name='sessionlogevent',
-            name='assessment',
-            field=models.TextField(blank=True, max_length=2000, verbose_name='assessment'),
+            model_name="sessionlogevent",
+            name="assessment",
+            field=models.TextField(blank=True, max_length=2000, verbose_name="assessment"),
         ),
         migrations.AlterField(
-            model_name='sessionlogevent',
-            name='objective',
-            field=models.TextField(blank=True, max_length=2000, verbose_name='objective'),
+            model_name="sessionlogevent",
+            name="objective",
+            field=models.TextField(blank=True, max_length=2000, verbose_name="objective"),
         ),
         migrations.AlterField(
-            model_name='sessionlogevent',
-            name='plan',
-            field=models.TextField(blank=True, max_length=2000, verbose_name='plan'),
+            model_name="sessionlogevent",
+            name="plan",
+            field=models.TextField(blank=True, max_length=2000, verbose_name="plan"),
         ),
         migrations.AlterField(
-            model_name='sessionlogevent',
-            name='subjective',
-            field=models.TextField(blank=True, max_length=2000, verbose_name='subjective'),
+            model_name="sessionlogevent",
+            name="subjective",
+            field=models.TextField(blank=True, max_length=2000, verbose_name="subjective"),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='appointment',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "treatments_appointmentevent" ("blocks_until", "booked_at", "booked_by_id", "calendar_sequence", "cancellation_reason", "cancelled_at", "cancelled_by_id", "client_id", "course_id", "ends_at", "id", "massage_type_id", "masseur_id", "override_by_id", "override_reason", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "request_key", "room_id", "starts_at", "status") VALUES (NEW."blocks_until", NEW."booked_at", NEW."booked_by_id", NEW."calendar_sequence", NEW."cancellation_reason", NEW."cancelled_at", NEW."cancelled_by_id", NEW."client_id", NEW."course_id", NEW."ends_at", NEW."id", NEW."massage_type_id", NEW."masseur_id", NEW."override_by_id", NEW."override_reason", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."request_key", NEW."room_id", NEW."starts_at", NEW."status"); RETURN NULL;', hash='5d34a31356df4ceb7910718576889c23a7823c12', operation='INSERT', pgid='pgtrigger_insert_insert_b66b1', table='treatments_appointment', when='AFTER')),
+            model_name="appointment",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "treatments_appointmentevent" ("blocks_until", "booked_at", "booked_by_id", "calendar_sequence", "cancellation_reason", "cancelled_at", "cancelled_by_id", "client_id", "course_id", "ends_at", "id", "massage_type_id", "masseur_id", "override_by_id", "override_reason", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "request_key", "room_id", "starts_at", "status") VALUES (NEW."blocks_until", NEW."booked_at", NEW."booked_by_id", NEW."calendar_sequence", NEW."cancellation_reason", NEW."cancelled_at", NEW."cancelled_by_id", NEW."client_id", NEW."course_id", NEW."ends_at", NEW."id", NEW."massage_type_id", NEW."masseur_id", NEW."override_by_id", NEW."override_reason", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."request_key", NEW."room_id", NEW."starts_at", NEW."status"); RETURN NULL;',
+                    hash="5d34a31356df4ceb7910718576889c23a7823c12",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_b66b1",
+                    table="treatments_appointment",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='appointment',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "treatments_appointmentevent" ("blocks_until", "booked_at", "booked_by_id", "calendar_sequence", "cancellation_reason", "cancelled_at", "cancelled_by_id", "client_id", "course_id", "ends_at", "id", "massage_type_id", "masseur_id", "override_by_id", "override_reason", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "request_key", "room_id", "starts_at", "status") VALUES (NEW."blocks_until", NEW."booked_at", NEW."booked_by_id", NEW."calendar_sequence", NEW."cancellation_reason", NEW."cancelled_at", NEW."cancelled_by_id", NEW."client_id", NEW."course_id", NEW."ends_at", NEW."id", NEW."massage_type_id", NEW."masseur_id", NEW."override_by_id", NEW."override_reason", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."request_key", NEW."room_id", NEW."starts_at", NEW."status"); RETURN NULL;', hash='df57e7dd4656170d8c351c421cccacc1f0107fb0', operation='UPDATE', pgid='pgtrigger_update_update_8bbbc', table='treatments_appointment', when='AFTER')),
+            model_name="appointment",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "treatments_appointmentevent" ("blocks_until", "booked_at", "booked_by_id", "calendar_sequence", "cancellation_reason", "cancelled_at", "cancelled_by_id", "client_id", "course_id", "ends_at", "id", "massage_type_id", "masseur_id", "override_by_id", "override_reason", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "request_key", "room_id", "starts_at", "status") VALUES (NEW."blocks_until", NEW."booked_at", NEW."booked_by_id", NEW."calendar_sequence", NEW."cancellation_reason", NEW."cancelled_at", NEW."cancelled_by_id", NEW."client_id", NEW."course_id", NEW."ends_at", NEW."id", NEW."massage_type_id", NEW."masseur_id", NEW."override_by_id", NEW."override_reason", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."request_key", NEW."room_id", NEW."starts_at", NEW."status"); RETURN NULL;',
+                    hash="df57e7dd4656170d8c351c421cccacc1f0107fb0",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_8bbbc",
+                    table="treatments_appointment",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='appointment',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "treatments_appointmentevent" ("blocks_until", "booked_at", "booked_by_id", "calendar_sequence", "cancellation_reason", "cancelled_at", "cancelled_by_id", "client_id", "course_id", "ends_at", "id", "massage_type_id", "masseur_id", "override_by_id", "override_reason", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "request_key", "room_id", "starts_at", "status") VALUES (OLD."blocks_until", OLD."booked_at", OLD."booked_by_id", OLD."calendar_sequence", OLD."cancellation_reason", OLD."cancelled_at", OLD."cancelled_by_id", OLD."client_id", OLD."course_id", OLD."ends_at", OLD."id", OLD."massage_type_id", OLD."masseur_id", OLD."override_by_id", OLD."override_reason", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."request_key", OLD."room_id", OLD."starts_at", OLD."status"); RETURN NULL;', hash='99398be4f4b6e2977c58bc8c3635ae8ef670fea2', operation='DELETE', pgid='pgtrigger_delete_delete_79628', table='treatments_appointment', when='AFTER')),
+            model_name="appointment",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "treatments_appointmentevent" ("blocks_until", "booked_at", "booked_by_id", "calendar_sequence", "cancellation_reason", "cancelled_at", "cancelled_by_id", "client_id", "course_id", "ends_at", "id", "massage_type_id", "masseur_id", "override_by_id", "override_reason", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "request_key", "room_id", "starts_at", "status") VALUES (OLD."blocks_until", OLD."booked_at", OLD."booked_by_id", OLD."calendar_sequence", OLD."cancellation_reason", OLD."cancelled_at", OLD."cancelled_by_id", OLD."client_id", OLD."course_id", OLD."ends_at", OLD."id", OLD."massage_type_id", OLD."masseur_id", OLD."override_by_id", OLD."override_reason", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."request_key", OLD."room_id", OLD."starts_at", OLD."status"); RETURN NULL;',
+                    hash="99398be4f4b6e2977c58bc8c3635ae8ef670fea2",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_79628",
+                    table="treatments_appointment",
+                    when="AFTER",
+                ),
+            ),
         ),
     ]
