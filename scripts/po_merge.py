@@ -1,7 +1,8 @@
 """A git merge driver for .po catalogues: the union of both sides' messages.
 
 Two branches that each add strings conflict on every .po hunk, though the result is plain: keep
-every message, and a translation wherever one side has it. Set up once per clone:
+every message; where one side changed a translation and the other did not, take the change; where
+both changed it, ours. Set up once per clone:
 
     git config merge.po-union.driver '.venv/bin/python scripts/po_merge.py %O %A %B'
 
@@ -17,7 +18,14 @@ def key(entry: polib.POEntry) -> tuple:
     return (entry.msgctxt, entry.msgid, entry.msgid_plural)
 
 
-def merge(ours: polib.POFile, theirs: polib.POFile) -> polib.POFile:
+def _translation(entry: polib.POEntry | None) -> tuple:
+    if entry is None:
+        return ("", ())
+    return (entry.msgstr, tuple(sorted(entry.msgstr_plural.items())))
+
+
+def merge(base: polib.POFile, ours: polib.POFile, theirs: polib.POFile) -> polib.POFile:
+    original = {key(e): e for e in base if not e.obsolete}
     index = {key(e): e for e in ours if not e.obsolete}
     for entry in theirs:
         if entry.obsolete:
@@ -26,18 +34,21 @@ def merge(ours: polib.POFile, theirs: polib.POFile) -> polib.POFile:
         if mine is None:
             ours.append(entry)
             index[key(entry)] = entry
-        elif not mine.translated() and entry.translated():
+            continue
+        before = _translation(original.get(key(entry)))
+        theirs_changed = _translation(entry) != before and entry.translated()
+        ours_unchanged = _translation(mine) == before or not mine.translated()
+        if theirs_changed and ours_unchanged:
             mine.msgstr = entry.msgstr
             mine.msgstr_plural = entry.msgstr_plural
             mine.flags = entry.flags
-        if mine is not None:
-            mine.occurrences = sorted(set(mine.occurrences) | set(entry.occurrences))
+        mine.occurrences = sorted(set(mine.occurrences) | set(entry.occurrences))
     return ours
 
 
-def main(base: str, ours_path: str, theirs_path: str) -> int:
+def main(base_path: str, ours_path: str, theirs_path: str) -> int:
     ours = polib.pofile(ours_path, wrapwidth=79)
-    merge(ours, polib.pofile(theirs_path)).save(ours_path)
+    merge(polib.pofile(base_path), ours, polib.pofile(theirs_path)).save(ours_path)
     return 0
 
 
