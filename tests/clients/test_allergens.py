@@ -36,21 +36,22 @@ def test_client_saved_with_ukrainian_allergen_names_keeps_codes(client_record):
     assert client_record.allergens == ["rose", "patchouli"]
 
 
-def test_client_page_shows_allergens_by_their_ukrainian_names(reception_client, client_record, settings):
+def test_client_page_shows_allergens_by_their_ukrainian_names(manager_client, client_record, settings):
     settings.LANGUAGE_CODE = "uk"
     client_record.allergens = ["rose", "palmarosa"]
     client_record.save()
-    page = reception_client.get(reverse("clients:client-detail", args=[client_record.pk])).content.decode()
+    page = manager_client.get(reverse("clients:client-detail", args=[client_record.pk])).content.decode()
     allergens = page.split('data-testid="allergens">')[1].split("</dd>")[0]
     assert "троянда" in allergens and "пальмароза" in allergens
     assert "rose" not in allergens and "palmarosa" not in allergens
 
 
-def test_client_form_in_ukrainian_shows_stored_allergens_by_name(reception_client, client_record, settings):
+def test_client_form_in_ukrainian_shows_stored_allergens_by_name(manager_client, client_record, settings):
+    # The manager: reception never sees recorded allergens (issue 11), on the form either.
     settings.LANGUAGE_CODE = "uk"
     client_record.allergens = ["rose"]
     client_record.save()
-    page = reception_client.get(reverse("clients:client-edit", args=[client_record.pk])).content.decode()
+    page = manager_client.get(reverse("clients:client-edit", args=[client_record.pk])).content.decode()
     assert 'name="allergens" value="троянда"' in page
     assert "sandalwood" not in page
 

@@ -232,7 +232,7 @@ def test_withdrawal_stops_a_due_reminder_at_once(world):
     assert outbox.why_not(reminder, now=timezone.now()) is None
     client_withdraw_data_consent(client=world.a.client, by=world.receptionist)
     reminder.refresh_from_db()
-    assert outbox.why_not(reminder, now=timezone.now()) == (Reminder.State.SKIPPED, "no reminder consent")
+    assert outbox.why_not(reminder, now=timezone.now()) == (Reminder.State.SKIPPED, Reminder.Reason.NO_CONSENT)
 
 
 @pytest.mark.django_db

@@ -15,6 +15,7 @@ from pathlib import Path
 import polib
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
 from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -57,6 +58,8 @@ SKIP = {
     "sessions:course-cancel-rest",
     "sessions:course-shorten",
     "sessions:flag-acknowledge",
+    "clients:client-export",  # a ZIP download, not a page
+    "clients:client-withdraw-consent",  # POST only
     "",  # media files in development
 }
 
@@ -299,6 +302,8 @@ def fill(name: str, keys: list[str], world: dict, language: str) -> dict:
         "sessions:appointment-checkin": world["today"],
         "sessions:sessionlog-edit": world["checked_in"],
         "sessions:client-history": client,
+        "clients:client-erase": client,
+        "clients:client-trail": client,
     }
     if keys == ["pk"]:
         return {"pk": by_pk[name].pk}
@@ -313,6 +318,8 @@ def fill(name: str, keys: list[str], world: dict, language: str) -> dict:
         return {"token": links.appointment_token(appointment, name.removeprefix("sessions:link-"))}
     if keys == ["day"]:
         return {"day": TODAY.isoformat()}
+    if keys == ["user_pk"]:
+        return {"user_pk": get_user_model().objects.order_by("pk").values_list("pk", flat=True).first()}
     raise KeyError(name)
 
 
