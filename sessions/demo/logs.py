@@ -23,7 +23,31 @@ from sessions.models import Appointment, Course, SessionLog
 
 logger = logging.getLogger(__name__)
 
-PRODUCTS = ["olive oil", "almond oil", "talc", "neutral cream"]
+# The masseur writes in the language spoken with the client: the demo has both.
+PRODUCTS = {
+    "uk": ["оливкова олія", "мигдальна олія", "тальк", "нейтральний крем"],
+    "en": ["olive oil", "almond oil", "talc", "neutral cream"],
+}
+NOTES = {
+    "uk": {
+        "first": "Скарги на біль у спині.",
+        "later": "Біль у попереку зменшився.",
+        "tense": "М'язи спини напружені.",
+        "easier": "Напруження помірне.",
+        "start": "Початок курсу.",
+        "better": "Позитивна динаміка.",
+        "plan": "Продовжити курс.",
+    },
+    "en": {
+        "first": "Complains of back pain.",
+        "later": "Lower back pain has eased.",
+        "tense": "Back muscles are tense.",
+        "easier": "Moderate tension.",
+        "start": "Start of the course.",
+        "better": "Improving.",
+        "plan": "Continue the course.",
+    },
+}
 AREAS = ("neck", "collar-zone", "shoulders", "upper-back", "mid-back", "lower-back")
 
 
@@ -36,7 +60,9 @@ def _pains(number: int, rng: random.Random) -> tuple[int, int]:
 
 def _log_input(appointment: Appointment, *, number: int, rng: random.Random, verdict) -> logs.LogInput:
     before, after = _pains(number, rng)
-    allowed = [p for p in PRODUCTS if not logs.allergen_in(p, verdict.allergens)]
+    language = "en" if appointment.client.language == "en" else "uk"
+    notes = NOTES[language]
+    allowed = [p for p in PRODUCTS[language] if not logs.allergen_in(p, verdict.allergens)]
     avoid = logs.must_avoid(verdict)
     return logs.LogInput(
         areas_worked=[a for a in AREAS if a not in avoid],
@@ -47,10 +73,10 @@ def _log_input(appointment: Appointment, *, number: int, rng: random.Random, ver
         pain_after=after,
         products=allowed[:1],
         duration_minutes=appointment.massage_type.duration_minutes,
-        subjective="Біль у попереку зменшився." if number > 1 else "Скарги на біль у спині.",
-        objective="М'язи спини напружені." if before > 4 else "Напруження помірне.",
-        assessment="Позитивна динаміка." if number > 1 else "Початок курсу.",
-        plan="Продовжити курс.",
+        subjective=notes["later"] if number > 1 else notes["first"],
+        objective=notes["tense"] if before > 4 else notes["easier"],
+        assessment=notes["better"] if number > 1 else notes["start"],
+        plan=notes["plan"],
     )
 
 

@@ -73,7 +73,7 @@ def seed() -> None:
             kind=Kind.APPOINTMENT,
             state=State.SKIPPED,
             due_at=appointment.starts_at - day,
-            reason="no consent to email reminders",
+            reason=Reminder.Reason.NO_CONSENT,
         )
     if upcoming:
         appointment = upcoming[0]
@@ -93,5 +93,5 @@ def seed() -> None:
             kind=Kind.APPOINTMENT,
             state=State.VOID,
             due_at=appointment.starts_at - 2 * day,
-            reason="the appointment was moved",
+            reason=Reminder.Reason.APPOINTMENT_MOVED,
         )
