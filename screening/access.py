@@ -45,3 +45,17 @@ def is_booked_with(user, client) -> bool:
         .exclude(status=appointment.Status.CANCELLED)
         .exists()
     )
+
+
+def can_write_health_record(user, client) -> bool:
+    """True when the user may record a screening or a clearance for this client, given the add permission:
+    write rights follow the read rights for masseurs (only clients booked with them); the manager writes for
+    everyone, and the front desk, which takes intake screenings and files doctors' notes without reading the
+    record, as before. At most one query beyond the user's (cached) permissions."""
+    if not (user and user.is_authenticated):
+        return False
+    if user.has_perm(ALL_HEALTH_RECORDS_PERMISSION):
+        return True
+    if user.has_perm(HEALTH_RECORD_PERMISSION):
+        return is_booked_with(user, client)
+    return True

@@ -17,6 +17,7 @@ from sessions.care import checkin, history, logs, myday, review
 from sessions.care.forms import AddendumForm, DayOfCheckForm, SessionLogForm
 from sessions.flags import scan as flag_scan
 from sessions.flags import services as flags
+from sessions.localtime import local_date
 from sessions.models import Appointment, Flag, SessionLog
 
 
@@ -86,7 +87,7 @@ def appointment_checkin(request, pk):
     self_reported = checkin.self_reported_screening(appointment)
     form = DayOfCheckForm(
         request.POST or None,
-        ask_menstruation=checkin.asks_menstruation(appointment.client),
+        ask_menstruation=checkin.asks_menstruation(appointment.client, on=local_date(appointment.starts_at)),
         self_reported=self_reported,
     )
     if request.method == "POST" and form.is_valid():
@@ -131,7 +132,8 @@ def sessionlog_edit(request, pk):
         raise PermissionDenied
     verdict = logs.verdict_for_appointment(appointment)
     avoid = logs.must_avoid(verdict)
-    initial = SessionLogForm.initial_for(log=log, verdict=verdict, must_avoid=avoid)
+    noted = [area for area in logs.noted_areas(verdict) if area not in avoid]
+    initial = SessionLogForm.initial_for(log=log, verdict=verdict, must_avoid=avoid + noted)
     form = SessionLogForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         sign = "sign" in request.POST
@@ -152,7 +154,7 @@ def sessionlog_edit(request, pk):
             else:
                 messages.success(request, _("The draft is saved."))
             return redirect("sessions:sessionlog-edit", pk=appointment.pk)
-    context = {"appointment": appointment, "form": form, "log": log, "verdict": verdict, "must_avoid": avoid}
+    context = {"appointment": appointment, "form": form, "log": log, "verdict": verdict, "must_avoid": avoid + noted}
     return render(request, "sessions/sessionlog_edit.html", context)
 
 

@@ -18,6 +18,8 @@ class Reminder(models.Model):
         CANCELLED = "cancelled", _("appointment cancelled")
         COURSE_ENDING = "course_ending", _("course ending")
         FRESH_SCREENING = "fresh_screening", _("fresh screening needed")
+        # Instead of reminders while an appointment is on hold: please call us, no health detail.
+        ON_HOLD = "on_hold", _("please call (on hold)")
 
     class State(models.TextChoices):
         DUE = "due", _("due")
