@@ -439,3 +439,17 @@ class CourseShortenForm(ReasonForm):
         if value > self.upcoming:
             raise ValidationError(_("Upcoming sessions that can be cancelled: %(count)s.") % {"count": self.upcoming})
         return value
+
+
+class ReleaseForm(forms.Form):
+    """Release a hold; the reason only when a manager overrides a block that remains."""
+
+    override_reason = forms.CharField(
+        label=_("Override reason (manager)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Why the session goes ahead although massage is contraindicated; it covers the present blocks only."
+        ),
+    )

@@ -174,6 +174,22 @@ def open_hold(appointment: Appointment) -> Hold | None:
     return Hold.objects.filter(appointment_id=appointment.pk, released_at__isnull=True).first()
 
 
+def open_holds(appointment_ids: Iterable[int]) -> dict[int, Hold]:
+    """The open hold of each appointment that has one, with who held it. One query."""
+    ids = list(appointment_ids)
+    if not ids:
+        return {}
+    return {
+        hold.appointment_id: hold
+        for hold in Hold.objects.filter(appointment_id__in=ids, released_at__isnull=True).select_related("held_by")
+    }
+
+
+def holds_of(appointment: Appointment) -> list[Hold]:
+    """Every hold of the appointment, released ones included, oldest first. One query."""
+    return list(Hold.objects.filter(appointment_id=appointment.pk).select_related("held_by", "released_by"))
+
+
 def release_refusal(appointment: Appointment, hold: Hold | None, verdict: rules.Verdict) -> str | None:
     """Why reception cannot release the hold now, or None when the verdict allows the appointment again."""
     if hold is None or appointment.status != Appointment.Status.ON_HOLD:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from clients.models import Client
 from parlor.view_helpers import add_errors
 from screening.access import can_view_health_record
+from sessions.booking import holds
 from sessions.care import checkin, history, logs, myday, review
 from sessions.care.forms import AddendumForm, DayOfCheckForm, SessionLogForm
 from sessions.flags import scan as flag_scan
@@ -51,7 +52,7 @@ def appointment_review(request, pk):
     if appointment.status in checkin.STARTABLE:
         # The scan may not have run since the last screening: opening the review raises
         # what changed at once (and holds the appointment for a new absolute contraindication).
-        flag_scan.flags_check(appointment=appointment)
+        flag_scan.flags_check(appointment=appointment, source="review")
     baseline = flags.baseline_for(appointment=appointment)
     context = {
         "appointment": appointment,
@@ -64,6 +65,7 @@ def appointment_review(request, pk):
         "chart": review.pain_trend(appointment=appointment),
         "log": _log_of(appointment),
         "can_start": appointment.status in checkin.STARTABLE,
+        "hold": holds.open_hold(appointment) if appointment.status == Appointment.Status.ON_HOLD else None,
     }
     context["open_flags"] = [f for f in context["flags"] if f.is_open]
     return render(request, "sessions/review.html", context)
