@@ -576,7 +576,7 @@ def reception_dashboard(*, day: datetime.date, viewer=None) -> ReceptionDashboar
     tz = kyiv()
     start, end = local_day_bounds(day, tz)
     detail = url_maker("sessions:appointment-detail")
-    soon = start + AWAITING_SOON
+    soon = max(start, timezone.now()) + AWAITING_SOON
     appointments = _appointments(
         Q(starts_at__gte=start, starts_at__lt=end) & ~Q(status=Appointment.Status.CANCELLED)
         | Q(starts_at__gte=start, status=Appointment.Status.ON_HOLD)

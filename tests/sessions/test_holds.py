@@ -405,7 +405,7 @@ def test_release_view_masseur_may_not(masseur_client):
 
 
 def test_calendar_day_shows_why_on_hold_to_each_role_what_it_may_see(reception_client, manager_client):
-    day = _held_day()
+    _held_day()
     url = reverse("sessions:calendar-day", args=[TODAY.isoformat()])
 
     desk = reception_client.get(url).content.decode()
