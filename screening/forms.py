@@ -109,6 +109,8 @@ class ScreeningForm(forms.Form):
                 widget=forms.TextInput(attrs={"aria-label": _("Note"), "class": "form-control-sm"}),
             )
         self.helper = FormHelper()
+        # The server says what is missing beside each question, in the page's language.
+        self.helper.attrs = {"novalidate": ""}
         self.helper.layout = self._layout()
         self.helper.add_input(Submit("save", _("Record the screening")))
 
@@ -125,7 +127,9 @@ class ScreeningForm(forms.Form):
         return rows
 
     def _layout(self) -> Layout:
-        parts = [Hidden("submission_key", self.initial.get("submission_key", ""))]
+        # A form shown again with its errors keeps the key it was first shown with.
+        key = self.data.get(self.add_prefix("submission_key"), "") if self.is_bound else ""
+        parts = [Hidden("submission_key", key or self.initial.get("submission_key", ""))]
         parts.append(Fieldset(_("Your health") if self.self_report else _("Health"), *self._questions(self.catalogue)))
         parts.append(Field("notes"))
         # Fields placed explicitly above; the hidden key must not render twice.

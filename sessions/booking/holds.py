@@ -219,14 +219,17 @@ def appointment_release(*, appointment: Appointment, by, override_reason: str = 
         hold = open_hold(appointment)
         raw = gate.raw_verdict(appointment)
         verdict = raw.overridden(gate.covered_codes(appointment))
-        note = _("The screening allows it again.")
+        # Kept for the staff, in the parlor's language whoever released it.
+        with translation.override(settings.LANGUAGE_CODE):
+            notes = {"verdict": _("The screening allows it again."), "override": _("A manager's written override.")}
+        note = notes["verdict"]
         if verdict.blockers and override_reason.strip():
             if not by.has_perm(OVERRIDE_PERMISSION):
                 raise PermissionDenied
             if release_refusal(appointment, hold, verdict.overridden(verdict.blocker_codes)) is None:
                 gate.override_record(appointment=appointment, verdict=raw, reason=override_reason, by=by)
                 verdict = verdict.overridden(verdict.blocker_codes)
-                note = _("A manager's written override.")
+                note = notes["override"]
         refusal = release_refusal(appointment, hold, verdict)
         if refusal is not None:
             raise ValidationError({NON_FIELD_ERRORS: refusal})

@@ -56,7 +56,7 @@ class DayOfCheckForm(forms.Form):
             )
         self.helper = FormHelper()
         self.helper.form_tag = True
-        self.helper.attrs = {"data-testid": "checkin-form"}
+        self.helper.attrs = {"data-testid": "checkin-form", "novalidate": ""}
         self.helper.add_input(Submit("check_in", _("Check in and start"), css_class="btn-primary"))
 
     def answers(self) -> DayOfAnswers:

@@ -1,4 +1,5 @@
 import datetime
+import re
 import uuid
 
 import pytest
@@ -587,3 +588,12 @@ def test_client_page_shows_the_panel_by_role(reception_client, masseur_client, s
     for word in RECEPTION_HIDDEN:
         assert word not in reception_page
     assert "Never worked" in masseur_page
+
+
+def test_questionnaire_shown_again_with_errors_keeps_its_submission_key(reception_client, client_record):
+    data = answers()
+    del data["q_oncology"]
+
+    page = reception_client.post(create_url(client_record), data).content.decode()
+
+    assert re.search(rf'name="submission_key"\s+value="{data["submission_key"]}"', page)

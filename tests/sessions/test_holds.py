@@ -279,6 +279,8 @@ def test_no_reminder_goes_out_for_an_appointment_on_hold_and_it_is_due_again_onc
 
 def test_the_client_gets_one_neutral_please_call_message_per_hold():
     day = make_day(second_finding="oncology")
+    day.client.language = "en"
+    day.client.save()
     held(day)
 
     reminder = Reminder.objects.get(kind=Reminder.Kind.ON_HOLD)
