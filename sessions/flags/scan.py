@@ -1,10 +1,14 @@
 """Flags before each appointment, raised in the background: on a new screening or clearance, and by
 the beat scan at the checkpoints before each appointment (24 hours and 2 hours by default).
 
-Plain functions that tests call directly; sessions/tasks_flags.py wraps them in Celery tasks.
+After the flags, the gate (sessions.booking.gate) decides: a booked appointment the verdict no longer
+allows (a block or a missing clearance) goes on hold (sessions.booking.holds); a session awaiting a
+clearance is booked once the verdict allows it, and flagged for the front desk 48 hours before.
+
+Plain functions that tests call directly; sessions/flags/tasks.py wraps them in Celery tasks.
 Exactly once comes from the database, not the broker: flags_raise_for is idempotent (a unique
 key per change) and the hold is a conditional UPDATE, so a retried, duplicated or concurrent run
-raises each flag once and sends one hold email.
+raises each flag once and sends one notice per hold.
 """
 
 import datetime

@@ -241,11 +241,12 @@ def appointment_move(request, pk):
         warnings = selectors.course_gap_warnings(
             course=appointment.course, starts_at=starts_at, exclude_pk=appointment.pk
         )
+    # As the move will judge it: on the new day, the blocks the appointment's overrides cover lifted.
     verdict = booking_support.verdict_on(
         client=appointment.client,
         massage_type=appointment.massage_type,
         day=selectors.local_date(starts_at or appointment.starts_at),
-    )
+    ).overridden(gate.covered_codes(appointment))
     return render(
         request,
         "sessions/appointment_move.html",
