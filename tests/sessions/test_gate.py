@@ -441,3 +441,30 @@ def test_planning_the_hold_message_twice_makes_one(daily):
 def test_only_a_manager_overrides(manager):
     desk = UserFactory(username="desk9", role="Receptionist")
     assert manager.has_perm(services.OVERRIDE_PERMISSION) and not desk.has_perm(services.OVERRIDE_PERMISSION)
+
+
+# --- extending, cancelling ------------------------------------------------------------------------------
+
+
+def test_extending_a_course_judges_the_new_sessions_as_sessions_of_the_course(daily):
+    screen(daily.client, taken_at=START - datetime.timedelta(days=85))
+    course = book_course(daily, days(daily, 8))
+
+    # Screening days 93 and 94: too old for a single session, within the course's run.
+    services.course_extend(
+        course=course, sessions=days(daily, 2, start=START + datetime.timedelta(days=8)), booked_by=daily.user
+    )
+
+    assert statuses(course) == ["booked"] * 10
+
+
+def test_a_session_awaiting_a_clearance_or_on_hold_can_be_cancelled(daily):
+    screen(daily.client, "skin-disease", taken_at=timezone.now() - datetime.timedelta(days=3))
+    course = book_course(daily, days(daily, 2), await_clearance=True)
+    first, second = course.appointments.order_by("starts_at")
+    Appointment.objects.filter(pk=second.pk).update(status=Appointment.Status.ON_HOLD)
+
+    for appointment in (first, second):
+        services.appointment_cancel(appointment=appointment, reason="Клієнт передумав", by=daily.user)
+
+    assert statuses(course) == ["cancelled", "cancelled"]
