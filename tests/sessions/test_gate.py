@@ -468,3 +468,21 @@ def test_a_session_awaiting_a_clearance_or_on_hold_can_be_cancelled(daily):
         services.appointment_cancel(appointment=appointment, reason="Клієнт передумав", by=daily.user)
 
     assert statuses(course) == ["cancelled", "cancelled"]
+
+
+def test_a_self_report_saying_no_does_not_open_the_booking_gate(daily):
+    screen(daily.client, "oncology", taken_at=timezone.now() - datetime.timedelta(days=20))
+    screen(daily.client, taken_at=timezone.now() - datetime.timedelta(days=1), source=Screening.Source.SELF_REPORTED)
+
+    with pytest.raises(ValidationError) as error:
+        appointment_book(
+            client=daily.client,
+            massage_type=daily.massage_type,
+            masseur=daily.masseur,
+            room=daily.room,
+            starts_at=START,
+            booked_by=daily.user,
+        )
+
+    assert error.value.message_dict[NON_FIELD_ERRORS][0].startswith("Massage is contraindicated")
+    assert not Appointment.objects.exists()
