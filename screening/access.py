@@ -60,3 +60,36 @@ def open_health_record(request, client, *, obj=None) -> bool:
         return False
     record_access(request, client=client, obj=obj)
     return True
+
+
+def can_write_health_record(user, client) -> bool:
+    """True when the user may record a screening or a clearance for this client, given the add permission:
+    write rights follow the read rights for masseurs (only clients booked with them); the manager writes for
+    everyone, and the front desk, which takes intake screenings and files doctors' notes without reading the
+    record, as before. At most one query beyond the user's (cached) permissions."""
+    if not (user and user.is_authenticated):
+        return False
+    if user.has_perm(ALL_HEALTH_RECORDS_PERMISSION):
+        return True
+    if user.has_perm(HEALTH_RECORD_PERMISSION):
+        return is_booked_with(user, client)
+    return True
+
+
+def health_record_clients(user, client_ids) -> set[int]:
+    """The clients among `client_ids` whose health record the user may see (can_view_health_record for
+    many, e.g. a calendar's entries). One query at most."""
+    ids = set(client_ids)
+    if not ids or not (user and user.is_authenticated):
+        return set()
+    if user.has_perm(ALL_HEALTH_RECORDS_PERMISSION):
+        return ids
+    if not user.has_perm(HEALTH_RECORD_PERMISSION):
+        return set()
+    appointment = apps.get_model("treatments", "Appointment")
+    return set(
+        appointment.objects.filter(client_id__in=ids, masseur__user_id=user.pk)
+        .exclude(status=appointment.Status.CANCELLED)
+        .values_list("client_id", flat=True)
+        .distinct()
+    )

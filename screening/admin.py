@@ -17,11 +17,22 @@ class ContraindicationAdmin(admin.ModelAdmin):
 
 @admin.register(Clearance)
 class ClearanceAdmin(AccessTrailAdminMixin, admin.ModelAdmin):
+    """Shown, never changed here: a clearance added or edited outside screening.services would not tell
+    sessions (screening.events), so no appointment would be held or released by it."""
+
     list_display = ["client", "kind", "doctor_name", "issued_on", "valid_until"]
     list_select_related = ["client"]
-    raw_id_fields = ["client"]
     # Screenings are append-only and health data: not in the admin at all.
     exclude = ["scan"]
 
     def trail_client(self, obj):
         return obj.client
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,18 +1,20 @@
 """Forms of the screening app. They validate and lay out; the views call the services."""
 
+import datetime
 import uuid
 
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Div, Field, Fieldset, Hidden, Layout, Submit
+from crispy_forms.layout import Div, Field, Fieldset, Hidden, Layout, Submit
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.allergens import allergen_code
 from clients.models import parlor_today
 from parlor.limits import NOTE_MAX
 from parlor.models import MassageType
-from screening.models import ISSUED_IN_FUTURE, Clearance, Contraindication
+from screening.models import ISSUED_IN_FUTURE, Clearance, Contraindication, QuestionnaireSettings
 from screening.services import PREGNANCY_WEEKS, FindingInput
 from screening.validators import validate_scan
 
@@ -31,11 +33,34 @@ def _split_allergens(text: str) -> list[str]:
     return seen
 
 
-class ScreeningForm(forms.Form):
-    """One yes/no question per active catalogue entry, the day-of ones apart.
+# Asked of female clients only, and not from the manager's age limit on (QuestionnaireSettings).
+FEMALE_ONLY = frozenset({"pregnancy", "menstruation"})
+ANSWER_REQUIRED = _("Answer yes or no.")
 
-    Field names: `q_<code>` (yes/no) and `note_<code>` per entry; plus
-    `pregnancy_weeks` and `allergens` for the details the rules read.
+
+def asks_female_questions(client, *, on: datetime.date) -> bool:
+    """Pregnancy and menstruation are asked of female clients younger than the manager's age limit."""
+    from clients.models import Client
+
+    if client.sex != Client.Sex.FEMALE or client.birth_date is None:
+        return False
+    age = on.year - client.birth_date.year - ((on.month, on.day) < (client.birth_date.month, client.birth_date.day))
+    return age < QuestionnaireSettings.current().female_questions_until_age
+
+
+def questions_for(catalogue: list[Contraindication], *, client, on: datetime.date) -> list[Contraindication]:
+    """The questions that can apply to this client in a screening: never the day-of ones (asked at check-in,
+    on the day), pregnancy only where asks_female_questions says so."""
+    female = asks_female_questions(client, on=on)
+    return [e for e in catalogue if not e.is_day_of and (female or e.code not in FEMALE_ONLY)]
+
+
+class ScreeningForm(forms.Form):
+    """One yes/no question per catalogue entry that can apply to the client, none answered beforehand:
+    the form refuses to save until each is answered.
+
+    Field names: `q_<code>` (yes/no) and `note_<code>` per entry; plus `pregnancy_weeks` and `allergens`
+    for the details the rules read. `self_report`: the client fills it in and is spoken to.
     """
 
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
@@ -56,18 +81,31 @@ class ScreeningForm(forms.Form):
         label=_("Notes"), required=False, max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, catalogue: list[Contraindication], **kwargs):
+    def __init__(
+        self,
+        *args,
+        catalogue: list[Contraindication],
+        client,
+        self_report: bool = False,
+        today: datetime.date | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         if not self.is_bound and not self.initial.get("submission_key"):
             self.initial["submission_key"] = uuid.uuid4()
-        self.catalogue = catalogue
-        for entry in catalogue:
+        self.self_report = self_report
+        self.catalogue = questions_for(catalogue, client=client, on=today or timezone.localdate())
+        if self_report:
+            self.fields["pregnancy_weeks"].help_text = _("Leave it empty if you do not know.")
+            self.fields["allergens"].label = _("What are you allergic to?")
+            self.fields["notes"].label = _("Anything else we should know")
+        for entry in self.catalogue:
             self.fields[f"q_{entry.code}"] = forms.TypedChoiceField(
                 label=entry.question,
                 choices=[("no", _("No")), ("yes", _("Yes"))],
                 coerce=lambda value: value == "yes",
-                initial="no",
                 widget=forms.RadioSelect,
+                error_messages={"required": ANSWER_REQUIRED},
             )
             # No label of its own: the question above is its label, the placeholder says what it is.
             self.fields[f"note_{entry.code}"] = forms.CharField(
@@ -77,37 +115,28 @@ class ScreeningForm(forms.Form):
                 widget=forms.TextInput(attrs={"aria-label": _("Note"), "class": "form-control-sm"}),
             )
         self.helper = FormHelper()
+        # The server says what is missing beside each question, in the page's language.
+        self.helper.attrs = {"novalidate": ""}
         self.helper.layout = self._layout()
         self.helper.add_input(Submit("save", _("Record the screening")))
 
     def _questions(self, entries):
         rows = []
+        placeholder = _("Where or what exactly (optional)") if self.self_report else _("Note (optional)")
         for entry in entries:
             rows.append(InlineRadios(f"q_{entry.code}", wrapper_class="mb-0"))
             if entry.code == PREGNANCY:
                 rows.append(Div(Field("pregnancy_weeks"), css_class="ms-4"))
             if entry.kind == PRODUCT_KIND:
                 rows.append(Div(Field("allergens"), css_class="ms-4"))
-            rows.append(Field(f"note_{entry.code}", placeholder=_("Note (optional)"), wrapper_class="mb-3 ms-4"))
+            rows.append(Field(f"note_{entry.code}", placeholder=placeholder, wrapper_class="mb-3 ms-4"))
         return rows
 
     def _layout(self) -> Layout:
-        standing = [e for e in self.catalogue if not e.is_day_of]
-        day_of = [e for e in self.catalogue if e.is_day_of]
-        parts = [Hidden("submission_key", self.initial.get("submission_key", ""))]
-        parts.append(Fieldset(_("Health"), *self._questions(standing)))
-        if day_of:
-            parts.append(
-                Fieldset(
-                    _("On the day of the visit"),
-                    HTML(
-                        '<p class="text-muted small">'
-                        + str(_("These answers are about today only; they are asked again on the day of each visit."))
-                        + "</p>"
-                    ),
-                    *self._questions(day_of),
-                )
-            )
+        # A form shown again with its errors keeps the key it was first shown with.
+        key = self.data.get(self.add_prefix("submission_key"), "") if self.is_bound else ""
+        parts = [Hidden("submission_key", key or self.initial.get("submission_key", ""))]
+        parts.append(Fieldset(_("Your health") if self.self_report else _("Health"), *self._questions(self.catalogue)))
         parts.append(Field("notes"))
         # Fields placed explicitly above; the hidden key must not render twice.
         return Layout(*parts)
@@ -116,7 +145,12 @@ class ScreeningForm(forms.Form):
         cleaned = super().clean()
         allergy = any(e.kind == PRODUCT_KIND and cleaned.get(f"q_{e.code}") for e in self.catalogue)
         if allergy and not _split_allergens(cleaned.get("allergens") or ""):
-            self.add_error("allergens", _("Name the oil, cream or aroma the client is allergic to."))
+            message = (
+                _("Name the oil, cream or aroma you are allergic to.")
+                if self.self_report
+                else _("Name the oil, cream or aroma the client is allergic to.")
+            )
+            self.add_error("allergens", message)
         return cleaned
 
     def findings(self) -> list[FindingInput]:
@@ -234,4 +268,16 @@ class ContraindicationForm(forms.ModelForm):
             self.fields["code"].disabled = True
             self.fields["kind"].disabled = True
         self.helper = FormHelper()
+        self.helper.add_input(Submit("save", _("Save")))
+
+
+class QuestionnaireSettingsForm(forms.ModelForm):
+    class Meta:
+        model = QuestionnaireSettings
+        fields = ["female_questions_until_age"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.attrs = {"novalidate": "", "data-testid": "questionnaire-settings-form"}
         self.helper.add_input(Submit("save", _("Save")))

@@ -6,6 +6,7 @@ import uuid
 import pghistory
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -264,3 +265,33 @@ class Clearance(models.Model):
 
     def is_valid_on(self, day) -> bool:
         return self.issued_on <= day <= self.valid_until
+
+
+DEFAULT_FEMALE_QUESTIONS_UNTIL_AGE = 55
+
+
+class QuestionnaireSettings(models.Model):
+    """The manager's settings of the questionnaires; one row (pk=1), created with the defaults when missing."""
+
+    female_questions_until_age = models.PositiveSmallIntegerField(
+        _("ask about pregnancy and menstruation until the age of"),
+        default=DEFAULT_FEMALE_QUESTIONS_UNTIL_AGE,
+        validators=[MinValueValidator(30), MaxValueValidator(80)],
+        help_text=_("Female clients are asked about pregnancy and menstruation until this age, not from it on."),
+    )
+
+    class Meta:
+        verbose_name = _("questionnaire settings")
+        verbose_name_plural = _("questionnaire settings")
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="screening_questionnairesettings_single_row")]
+
+    def __str__(self):
+        return str(_("Questionnaire settings"))
+
+    def get_absolute_url(self):
+        return reverse("screening:questionnaire-settings")
+
+    @classmethod
+    def current(cls) -> "QuestionnaireSettings":
+        settings_row, _created = cls.objects.get_or_create(pk=1)
+        return settings_row

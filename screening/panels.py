@@ -3,7 +3,7 @@
 from django.utils import timezone
 
 from screening import selectors
-from screening.access import can_view_health_record
+from screening.access import can_view_health_record, can_write_health_record
 
 HISTORY_ON_PANEL = 5
 
@@ -17,12 +17,14 @@ def client_panel(request, client):
     if not (can_add_screening or can_view_clearances or can_view_health):
         return None
     today = timezone.localdate()
+    # A masseur records only for the clients booked with them: no button that leads to a refusal.
+    may_write = can_view_health or can_write_health_record(user, client)
     context = {
         "client": client,
         "verdict": selectors.verdict_for(client=client, massage_type=None, day=today),
         "can_view_health": can_view_health,
-        "can_add_screening": can_add_screening,
-        "can_add_clearance": user.has_perm("screening.add_clearance"),
+        "can_add_screening": can_add_screening and may_write,
+        "can_add_clearance": user.has_perm("screening.add_clearance") and may_write,
         "can_view_clearances": can_view_clearances,
         "clearances": [(c, c.is_valid_on(today)) for c in selectors.clearances_of(client=client)]
         if can_view_clearances

@@ -8,7 +8,7 @@ by migration 0003) and the rules cannot drift: a test checks both ways.
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from django.utils.translation import gettext as _
@@ -233,6 +233,10 @@ class FindingFacts:
     is_day_of: bool = False
     note: str = ""
     details: Mapping = field(default_factory=dict)
+    # The local date this finding was recorded, when it came from another screening than the one it
+    # is judged in (a self-report merged onto staff findings, a day-of answer at check-in); None: the
+    # screening's own date.
+    taken_on: datetime.date | None = None
 
 
 @dataclass(frozen=True)
@@ -240,6 +244,15 @@ class ScreeningFacts:
     taken_on: datetime.date  # the local (Kyiv) date it was taken
     findings: tuple[FindingFacts, ...] = ()
     pk: int | None = None
+
+
+@dataclass(frozen=True)
+class CourseFacts:
+    """The course a session belongs to: a course starts only on a fresh screening, and its later
+    sessions stay bookable while it runs, up to its nominal length past the limit."""
+
+    starts_on: datetime.date  # the local date of its first session
+    length_days: int  # how many days it takes as planned (10 daily sessions: 10)
 
 
 @dataclass(frozen=True)
@@ -264,6 +277,17 @@ class Concern:
 
     code: str
     name: str
+    # Why it blocks or what it needs, as the verdict's reasons say it; not part of equality.
+    reason: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True)
+class FindingNote:
+    """What was typed beside a finding ("lower back, left, 3 cm"): the masseur reads it before working."""
+
+    code: str
+    name: str
+    note: str
 
 
 @dataclass(frozen=True)
@@ -287,10 +311,52 @@ class Verdict:
     allergens: tuple[str, ...] = ()  # products never to be used on this client
     screening_taken_on: datetime.date | None = None
     day_of_checked: bool = False  # the screening was taken on the judged day
+    # No screening, or one too old: kept apart from the status, which shows only the most severe.
+    needs_screening: bool = False
+    finding_notes: tuple[FindingNote, ...] = ()
+    # Blockers a manager's written override covers (see overridden()); no longer in `blockers`.
+    overridden_blockers: tuple[Concern, ...] = ()
 
     @property
     def is_bookable(self) -> bool:
         return self.status in (Status.ALLOWED, Status.ADAPTED)
+
+    @property
+    def blocker_codes(self) -> frozenset[str]:
+        return frozenset(b.code for b in self.blockers)
+
+    @property
+    def other_reasons(self) -> tuple[str, ...]:
+        """The reasons that are not an adaptation, for a page that lists the adaptations apart."""
+        adaptations = {a.reason for a in self.adaptations}
+        return tuple(r for r in self.reasons if r not in adaptations)
+
+    def overridden(self, covered) -> "Verdict":
+        """The verdict once the blockers in `covered` (codes a manager's written override covers) no
+        longer block: the status is the most severe of what is left. A block the override does not
+        name still blocks; an override never stands in for a missing clearance or screening."""
+        covered = frozenset(covered)
+        kept = tuple(b for b in self.blockers if b.code not in covered)
+        lifted = tuple(b for b in self.blockers if b.code in covered)
+        if not lifted:
+            return self
+        statuses = {Status.ALLOWED}
+        if kept:
+            statuses.add(Status.BLOCKED)
+        if self.needs_screening:
+            statuses.add(Status.NEEDS_SCREENING)
+        if self.missing_clearances:
+            statuses.add(Status.NEEDS_CLEARANCE)
+        if self.adaptations:
+            statuses.add(Status.ADAPTED)
+        lifted_reasons = {b.reason for b in lifted} - {b.reason for b in kept}
+        return replace(
+            self,
+            status=max(statuses, key=lambda s: s.severity),
+            blockers=kept,
+            overridden_blockers=self.overridden_blockers + lifted,
+            reasons=tuple(r for r in self.reasons if r not in lifted_reasons),
+        )
 
 
 class _Collector:
@@ -301,24 +367,45 @@ class _Collector:
         self.adaptations: list[Adaptation] = []
         self.areas: list[str] = list(UNIVERSAL_AREAS)
         self.reasons: list[str] = []
+        self.notes: list[FindingNote] = []
 
     def block(self, code: str, name: str, reason: str) -> None:
         self.statuses.add(Status.BLOCKED)
-        self.blockers.append(Concern(code, name))
+        if any(b.code == code for b in self.blockers):
+            return
+        self.blockers.append(Concern(code, name, reason))
         self.reasons.append(reason)
 
     def need(self, code: str, name: str, reason: str) -> None:
         self.statuses.add(Status.NEEDS_CLEARANCE)
-        self.missing.append(Concern(code, name))
+        if any(m.code == code for m in self.missing):
+            return
+        self.missing.append(Concern(code, name, reason))
         self.reasons.append(reason)
 
     def adapt(self, adaptation: Adaptation) -> None:
         self.statuses.add(Status.ADAPTED)
+        # One line per adaptation, however many findings or screenings lead to it.
+        if any(a.code == adaptation.code and a.reason == adaptation.reason for a in self.adaptations):
+            return
         self.adaptations.append(adaptation)
         self.reasons.append(adaptation.reason)
         for area in adaptation.avoid:
             if area not in self.areas:
                 self.areas.append(area)
+
+
+def screening_is_stale(
+    *, taken_on: datetime.date, day: datetime.date, stale_after_days: int, course: CourseFacts | None = None
+) -> bool:
+    """Too old to massage on `day`? A single session: older than the limit on the day. A course's session:
+    the course started on a screening within the limit, and the day is not past the limit by more than
+    the course's length (a 10-day course started on an 85-day-old screening runs to its end)."""
+    if course is None or course.starts_on > day:
+        return (day - taken_on).days > stale_after_days
+    return (course.starts_on - taken_on).days > stale_after_days or (
+        day - taken_on
+    ).days > stale_after_days + course.length_days
 
 
 def evaluate(
@@ -329,8 +416,10 @@ def evaluate(
     screening: ScreeningFacts | None,
     clearances: list[ClearanceFacts],
     stale_after_days: int,
+    course: CourseFacts | None = None,
 ) -> Verdict:
-    """Judge one client for one massage type (None: any massage) on one day.
+    """Judge one client for one massage type (None: any massage) on one day, as a session of `course`
+    when given (the staleness of the screening is judged by the course's start).
 
     The status is the most severe found (BLOCKED > NEEDS_SCREENING >
     NEEDS_CLEARANCE > ADAPTED > ALLOWED); every finding is reported anyway.
@@ -366,16 +455,25 @@ def evaluate(
         out.statuses.add(Status.NEEDS_SCREENING)
         out.reasons.append(_("No screening on record."))
     else:
-        if (day - screening.taken_on).days > stale_after_days:
+        if screening_is_stale(taken_on=screening.taken_on, day=day, stale_after_days=stale_after_days, course=course):
             out.statuses.add(Status.NEEDS_SCREENING)
-            out.reasons.append(
-                _("The latest screening (%(date)s) is older than %(days)s days.")
-                % {"date": day_long(screening.taken_on), "days": stale_after_days}
-            )
-        same_day = screening.taken_on == day
+            params = {"date": day_long(screening.taken_on), "days": stale_after_days}
+            if course is not None and (course.starts_on - screening.taken_on).days <= stale_after_days:
+                out.reasons.append(
+                    _(
+                        "The course runs past the %(days)s-day limit of the screening of %(date)s by more than "
+                        "its length: a fresh screening is needed before this session."
+                    )
+                    % params
+                )
+            else:
+                out.reasons.append(_("The latest screening (%(date)s) is older than %(days)s days.") % params)
         for finding in screening.findings:
             rule = rule_for(finding.code, finding.kind, finding.is_day_of)
-            _apply(out, rule, finding, massage_type, day, screening, same_day, covered, allergens)
+            taken_on = finding.taken_on or screening.taken_on
+            _apply(out, rule, finding, massage_type, day, taken_on, taken_on == day, covered, allergens)
+            if finding.note.strip() and not (rule.day_of and taken_on != day):
+                out.notes.append(FindingNote(finding.code, finding.name, finding.note.strip()))
 
     for allergen in sorted(allergens):
         out.adapt(
@@ -398,10 +496,12 @@ def evaluate(
         allergens=tuple(sorted(allergens)),
         screening_taken_on=screening.taken_on if screening else None,
         day_of_checked=screening is not None and screening.taken_on == day,
+        needs_screening=Status.NEEDS_SCREENING in out.statuses,
+        finding_notes=tuple(out.notes),
     )
 
 
-def _apply(out, rule, finding, massage_type, day, screening, same_day, covered, allergens) -> None:
+def _apply(out, rule, finding, massage_type, day, taken_on, same_day, covered, allergens) -> None:
     effect = rule.effect
     # Day-of answers are about the day they were given; acute back pain is the
     # exception below, because therapeutic massage waits for a doctor after it.
@@ -426,7 +526,7 @@ def _apply(out, rule, finding, massage_type, day, screening, same_day, covered, 
         weeks = finding.details.get("pregnancy_weeks") if finding.details else None
         if weeks is not None:
             # The pregnancy goes on after the screening: count the weeks since.
-            weeks = int(weeks) + max((day - screening.taken_on).days, 0) // 7
+            weeks = int(weeks) + max((day - taken_on).days, 0) // 7
         if weeks is None or weeks <= FIRST_TRIMESTER_LAST_WEEK:
             out.block(finding.code, finding.name, _("Pregnancy: no massage in the first trimester."))
         else:
@@ -459,3 +559,47 @@ def _apply(out, rule, finding, massage_type, day, screening, same_day, covered, 
         for allergen in (finding.details or {}).get("allergens", []):
             if str(allergen).strip():
                 allergens.add(str(allergen).strip().lower())
+
+
+# --- Screenings combined ------------------------------------------------------
+
+
+def _merged(older: FindingFacts, newer: FindingFacts) -> FindingFacts:
+    """The newer answer about one contraindication, keeping every allergen either named."""
+    allergens = [*(older.details or {}).get("allergens", []), *(newer.details or {}).get("allergens", [])]
+    if not allergens:
+        return newer
+    unique = list(dict.fromkeys(str(a).strip().lower() for a in allergens if str(a).strip()))
+    return replace(newer, details={**dict(newer.details or {}), "allergens": unique})
+
+
+def combine(staff: ScreeningFacts | None, self_reports: list[ScreeningFacts]) -> ScreeningFacts | None:
+    """What the rules judge: the latest staff screening, with what the client reported since added on top.
+
+    A self-report may add findings (or update one, e.g. the weeks of a pregnancy), never remove one:
+    a finding staff recorded goes only when staff record a screening without it. The date is the
+    newest, since the client did answer then. `self_reports` are those taken after `staff`, any order.
+    """
+    reports = sorted(self_reports, key=lambda r: (r.taken_on, r.pk or 0))
+    if staff is None and not reports:
+        return None
+    findings: dict[str, FindingFacts] = {}
+    for screening in ([staff] if staff else []) + reports:
+        for finding in screening.findings:
+            finding = finding if finding.taken_on else replace(finding, taken_on=screening.taken_on)
+            findings[finding.code] = _merged(findings[finding.code], finding) if finding.code in findings else finding
+    newest = reports[-1] if reports else staff
+    return ScreeningFacts(taken_on=newest.taken_on, findings=tuple(findings.values()), pk=newest.pk)
+
+
+def with_day_of(
+    screening: ScreeningFacts | None, answers: list[FindingFacts], day: datetime.date
+) -> ScreeningFacts | None:
+    """The screening with the day's answers (asked at check-in) added as findings taken on `day`, so they
+    are judged by the same rules as in a screening. Without a screening there is nothing to add to: the
+    verdict needs one first."""
+    if screening is None:
+        return None
+    day_of = {f.code: replace(f, taken_on=day) for f in answers}
+    kept = tuple(f for f in screening.findings if f.code not in day_of)
+    return replace(screening, findings=kept + tuple(day_of.values()))

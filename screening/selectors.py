@@ -4,7 +4,7 @@ import datetime
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from clients.models import Client
@@ -82,6 +82,46 @@ def clearance_facts(clearance: Clearance) -> rules.ClearanceFacts:
     )
 
 
+def facts_in_force(screenings: Iterable[Screening]) -> rules.ScreeningFacts | None:
+    """The facts the rules judge from one client's screenings (findings prefetched): the newest staff
+    screening with the self-reports taken after it on top (rules.combine). Any order in, pure."""
+    ordered = sorted(screenings, key=lambda s: (s.taken_at, s.pk), reverse=True)
+    staff = next((s for s in ordered if s.source == Screening.Source.STAFF), None)
+    reports = [
+        s
+        for s in ordered
+        if s.source != Screening.Source.STAFF and (staff is None or (s.taken_at, s.pk) > (staff.taken_at, staff.pk))
+    ]
+    return rules.combine(screening_facts(staff), [screening_facts(r) for r in reports])
+
+
+def _in_force(queryset: QuerySet, end: datetime.datetime) -> QuerySet:
+    """The screenings still in force by `end`: each client's newest staff screening and whatever was
+    taken after it (self-reports); all of them for a client staff never screened. One query (and the
+    findings' prefetch), whatever the number of clients."""
+    newest_staff = (
+        Screening.objects.filter(client=OuterRef("client"), source=Screening.Source.STAFF, taken_at__lt=end)
+        .order_by("-taken_at", "-pk")
+        .values("taken_at")[:1]
+    )
+    return _with_findings(
+        queryset.filter(taken_at__lt=end)
+        .annotate(staff_at=Subquery(newest_staff))
+        .filter(Q(staff_at__isnull=True) | Q(taken_at__gte=F("staff_at")))
+        .order_by("client_id", "-taken_at", "-pk")
+    )
+
+
+def screening_in_force(*, client: Client, day: datetime.date) -> rules.ScreeningFacts | None:
+    """What the rules judge on `day`: the newest staff screening with later self-reports on top. Two queries."""
+    return facts_in_force(_in_force(Screening.objects.filter(client=client), _end_of(day)))
+
+
+def screening_in_force_before(*, client_id: int, instant: datetime.datetime) -> rules.ScreeningFacts | None:
+    """screening_in_force as it stood just before an instant (a booking, a previous session). Two queries."""
+    return facts_in_force(_in_force(Screening.objects.filter(client_id=client_id), instant))
+
+
 # --- Verdicts -------------------------------------------------------------------
 
 
@@ -97,48 +137,73 @@ def _valid_clearances(day: datetime.date) -> QuerySet:
     return Clearance.objects.valid_on(day).select_related("covers_contraindication", "covers_massage_type")
 
 
-def verdict_for(*, client: Client, massage_type: MassageType | None, day: datetime.date) -> rules.Verdict:
-    """May this client have this massage type (None: any) on this day? Three queries at most."""
-    screening = latest_screening(client=client, day=day)
+def verdict_for(
+    *,
+    client: Client,
+    massage_type: MassageType | None,
+    day: datetime.date,
+    course: rules.CourseFacts | None = None,
+    day_of: list[rules.FindingFacts] | None = None,
+) -> rules.Verdict:
+    """May this client have this massage type (None: any) on this day, as a session of `course` when
+    given, with the day's check-in answers `day_of` when given? Three queries at most."""
+    screening = screening_in_force(client=client, day=day)
+    if day_of:
+        screening = rules.with_day_of(screening, day_of, day)
     clearances = _valid_clearances(day).filter(client=client)
     return rules.evaluate(
         facts=client_facts(client),
         massage_type=type_facts(massage_type),
         day=day,
-        screening=screening_facts(screening),
+        screening=screening,
         clearances=[clearance_facts(c) for c in clearances],
         stale_after_days=stale_after_days(),
+        course=course,
     )
 
 
+def screenings_in_force_for_many(client_ids: Iterable[int], day: datetime.date) -> dict[int, rules.ScreeningFacts]:
+    """The facts in force on `day` per client id (clients never screened left out). Two queries."""
+    by_client: dict[int, list[Screening]] = {}
+    for screening in _in_force(Screening.objects.filter(client_id__in=list(client_ids)), _end_of(day)):
+        by_client.setdefault(screening.client_id, []).append(screening)
+    return {client_id: facts_in_force(screenings) for client_id, screenings in by_client.items()}
+
+
+def clearances_for_many(client_ids: Iterable[int], day: datetime.date) -> dict[int, list[rules.ClearanceFacts]]:
+    """Clearances valid on `day` per client id. One query."""
+    by_client: dict[int, list[rules.ClearanceFacts]] = {}
+    for clearance in _valid_clearances(day).filter(client_id__in=list(client_ids)):
+        by_client.setdefault(clearance.client_id, []).append(clearance_facts(clearance))
+    return by_client
+
+
 def verdicts_for_many(
-    clients: Iterable[Client], massage_type: MassageType | None, day: datetime.date
+    clients: Iterable[Client],
+    massage_type: MassageType | None,
+    day: datetime.date,
+    courses: dict[int, rules.CourseFacts] | None = None,
 ) -> dict[int, rules.Verdict]:
-    """Verdicts keyed by client id for a list page; three queries whatever the number of clients."""
+    """Verdicts keyed by client id for a list page (`courses`: the course of each client's session that
+    day, by client id); three queries whatever the number of clients."""
     clients = list(clients)
     ids = [c.pk for c in clients]
     if not ids:
         return {}
-    # DISTINCT ON (client_id) with the newest first: one latest screening per client.
-    latest = _with_findings(
-        Screening.objects.filter(client_id__in=ids, taken_at__lt=_end_of(day))
-        .order_by("client_id", "-taken_at", "-pk")
-        .distinct("client_id")
-    )
-    screening_by_client = {s.client_id: s for s in latest}
-    clearances_by_client: dict[int, list[rules.ClearanceFacts]] = {}
-    for clearance in _valid_clearances(day).filter(client_id__in=ids):
-        clearances_by_client.setdefault(clearance.client_id, []).append(clearance_facts(clearance))
+    screening_by_client = screenings_in_force_for_many(ids, day)
+    clearances_by_client = clearances_for_many(ids, day)
     kind = type_facts(massage_type)
     days = stale_after_days()
+    courses = courses or {}
     return {
         client.pk: rules.evaluate(
             facts=client_facts(client),
             massage_type=kind,
             day=day,
-            screening=screening_facts(screening_by_client.get(client.pk)),
+            screening=screening_by_client.get(client.pk),
             clearances=clearances_by_client.get(client.pk, []),
             stale_after_days=days,
+            course=courses.get(client.pk),
         )
         for client in clients
     }

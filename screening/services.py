@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from clients.models import Client
 from parlor.models import MassageType
 from screening import events
-from screening.models import Clearance, Contraindication, Finding, Screening
+from screening.models import Clearance, Contraindication, Finding, QuestionnaireSettings, Screening
 from screening.validators import scan_format
 
 PREGNANCY_WEEKS = range(1, 43)
@@ -156,3 +156,16 @@ def contraindication_save(*, instance: Contraindication) -> Contraindication:
     instance.full_clean()
     instance.save()
     return instance
+
+
+def questionnaire_settings_update(
+    *, settings_row: QuestionnaireSettings, female_questions_until_age: int
+) -> QuestionnaireSettings:
+    """The manager's questionnaire settings (the one row); the validators give the bounds and their messages.
+    Screenings already recorded keep what they asked."""
+    with transaction.atomic():
+        row = QuestionnaireSettings.objects.select_for_update().get(pk=settings_row.pk)
+        row.female_questions_until_age = female_questions_until_age
+        row.full_clean()
+        row.save()
+    return row

@@ -14,4 +14,5 @@ urlpatterns = [
     path("catalogue/", views.contraindication_list, name="contraindication-list"),
     path("catalogue/new/", views.contraindication_edit, name="contraindication-add"),
     path("catalogue/<int:pk>/", views.contraindication_edit, name="contraindication-edit"),
+    path("questionnaire/settings/", views.questionnaire_settings, name="questionnaire-settings"),
 ]

@@ -15,14 +15,20 @@ from clients.models import Client
 from clients.trail import record_access
 from parlor.view_helpers import add_errors, require_perm
 from screening import diff, selectors, services
-from screening.access import can_view_health_record, open_health_record
-from screening.forms import ClearanceForm, ContraindicationForm, ScreeningForm
-from screening.models import Clearance, Contraindication, Screening
+from screening.access import can_view_health_record, can_write_health_record, open_health_record
+from screening.forms import ClearanceForm, ContraindicationForm, QuestionnaireSettingsForm, ScreeningForm
+from screening.models import Clearance, Contraindication, QuestionnaireSettings, Screening
 
 
 def _require_health(request, client, *, obj=None) -> None:
     """403 unless the user may see the client's health record; else the access trail notes this page."""
     if not open_health_record(request, client, obj=obj):
+        raise PermissionDenied
+
+
+def _require_write(request, client) -> None:
+    # A masseur records only for the clients booked with them, as they read only theirs.
+    if not can_write_health_record(request.user, client):
         raise PermissionDenied
 
 
@@ -34,7 +40,8 @@ def client_url(client) -> str:
 def screening_create(request, client_pk):
     require_perm(request, "screening.add_screening")
     client = get_object_or_404(Client, pk=client_pk)
-    form = ScreeningForm(request.POST or None, catalogue=selectors.questionnaire())
+    _require_write(request, client)
+    form = ScreeningForm(request.POST or None, catalogue=selectors.questionnaire(), client=client)
     if request.method == "POST" and form.is_valid():
         try:
             screening = services.screening_record(
@@ -95,6 +102,7 @@ def screening_detail(request, pk):
 def clearance_create(request, client_pk):
     require_perm(request, "screening.add_clearance")
     client = get_object_or_404(Client, pk=client_pk)
+    _require_write(request, client)
     form = ClearanceForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -148,6 +156,7 @@ def contraindication_list(request):
         "entries": Contraindication.objects.all(),
         "can_change": request.user.has_perm("screening.change_contraindication"),
         "can_add": request.user.has_perm("screening.add_contraindication"),
+        "can_edit_settings": request.user.has_perm("screening.change_questionnairesettings"),
     }
     return render(request, "screening/contraindication_list.html", context)
 
@@ -165,3 +174,21 @@ def contraindication_edit(request, pk=None):
             messages.success(request, _("Saved."))
             return redirect("screening:contraindication-list")
     return render(request, "screening/contraindication_form.html", {"form": form, "instance": instance})
+
+
+def questionnaire_settings(request):
+    """The manager's settings of the questionnaires (until what age pregnancy and menstruation are asked)."""
+    require_perm(request, "screening.change_questionnairesettings")
+    current = QuestionnaireSettings.current()
+    form = QuestionnaireSettingsForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.questionnaire_settings_update(
+                settings_row=current, female_questions_until_age=form.cleaned_data["female_questions_until_age"]
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("screening:questionnaire-settings")
+    return render(request, "screening/questionnaire_settings.html", {"form": form})

@@ -32,6 +32,9 @@ def merge(base: polib.POFile, ours: polib.POFile, theirs: polib.POFile) -> polib
             continue
         mine = index.get(key(entry))
         if mine is None:
+            # Their live message that we had made obsolete: one definition only, or msgmerge refuses the file.
+            for stale in [e for e in ours if e.obsolete and key(e) == key(entry)]:
+                ours.remove(stale)
             ours.append(entry)
             index[key(entry)] = entry
             continue

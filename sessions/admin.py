@@ -1,81 +1,28 @@
-import datetime
+"""The admin shows the booking records and never changes them: every booking, move, hold, release,
+check-in and signature goes through the services (sessions.booking, sessions.care, sessions.flags),
+which judge the screening, check the overlaps and keep the history. A status edited by hand would
+skip all of that."""
 
-from django import forms
 from django.contrib import admin
 
 from clients.admin import AccessTrailAdminMixin
-from sessions.booking.selectors import appointment_conflicts
-from sessions.models import Appointment, Course
+from sessions.models import Appointment, Course, Hold, Override
 
 
-class AppointmentAdminForm(forms.ModelForm):
-    """The admin writes rows directly, so it runs the booking's overlap checks
-    itself: an overlap becomes a form error beside the field, not a 500 from
-    the exclusion constraint. (The screening verdict is the booking screens' job.)"""
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Viewable with the model's view permission; no add, change or delete, whatever the user's rights."""
 
-    class Meta:
-        model = Appointment
-        fields = [
-            "course",
-            "client",
-            "massage_type",
-            "masseur",
-            "room",
-            "starts_at",
-            "status",
-            "cancellation_reason",
-            "override_reason",
-            "override_by",
-        ]
+    def has_add_permission(self, request, obj=None):
+        return False
 
-    def clean(self):
-        cleaned = super().clean()
-        massage_type = cleaned.get("massage_type")
-        starts_at = cleaned.get("starts_at")
-        if massage_type and starts_at:
-            # Derived, never typed: the end and the rest buffer follow from the type.
-            self.instance.ends_at = starts_at + datetime.timedelta(minutes=massage_type.duration_minutes)
-            self.instance.blocks_until = self.instance.ends_at + datetime.timedelta(minutes=massage_type.buffer_minutes)
-        required = ("client", "massage_type", "masseur", "room", "starts_at")
-        live = cleaned.get("status") not in Appointment.NOT_LIVE
-        if live and all(cleaned.get(name) for name in required):
-            errors = appointment_conflicts(
-                **{name: cleaned[name] for name in required},
-                # Correcting a past record is the admin's business.
-                now=datetime.datetime.min.replace(tzinfo=datetime.UTC),
-                exclude_pk=self.instance.pk,
-            )
-            for field, messages in errors.items():
-                for message in messages:
-                    self.add_error(field if field in self.fields else None, message)
-        return cleaned
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
-@admin.register(Appointment)
-class AppointmentAdmin(AccessTrailAdminMixin, admin.ModelAdmin):
-    form = AppointmentAdminForm
-    list_display = ["starts_at", "client", "massage_type", "masseur", "room", "status"]
-    list_filter = ["status", "masseur", "room"]
-    list_select_related = ["client", "massage_type", "masseur", "room"]
-    date_hierarchy = "starts_at"
-    raw_id_fields = ["client", "course"]
-    readonly_fields = ["ends_at", "blocks_until", "booked_by", "booked_at"]
-    search_fields = ["client__full_name"]
-
-    def trail_client(self, obj):
-        # The override reason is health data.
-        return obj.client
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.booked_by = request.user
-        super().save_model(request, obj, form, change)
-
-
-class AppointmentInline(admin.TabularInline):
-    model = Appointment
-    fields = ["starts_at", "masseur", "room", "status"]
-    readonly_fields = fields
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
@@ -83,12 +30,49 @@ class AppointmentInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class OverrideInline(ReadOnlyInline):
+    model = Override
+    fields = ["at", "by", "covers", "reason"]
+    readonly_fields = fields
+
+
+class HoldInline(ReadOnlyInline):
+    model = Hold
+    fields = ["held_at", "held_by", "cause", "advice", "source", "released_at", "released_by", "release_note"]
+    readonly_fields = fields
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(AccessTrailAdminMixin, ReadOnlyAdmin):
+    list_display = ["starts_at", "client", "massage_type", "masseur", "room", "status"]
+    list_filter = ["status", "masseur", "room"]
+    list_select_related = ["client", "massage_type", "masseur", "room"]
+    date_hierarchy = "starts_at"
+    search_fields = ["client__full_name"]
+    inlines = [OverrideInline, HoldInline]
+
+    def trail_client(self, obj):
+        # Its overrides and holds are health data.
+        return obj.client
+
+
+class AppointmentInline(ReadOnlyInline):
+    model = Appointment
+    fields = ["starts_at", "masseur", "room", "status"]
+    readonly_fields = fields
+
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(ReadOnlyAdmin):
     list_display = ["client", "massage_type", "indication", "planned_sessions", "cadence", "status", "created_at"]
     list_filter = ["status", "massage_type", "cadence"]
     list_select_related = ["client", "massage_type"]
-    raw_id_fields = ["client"]
     search_fields = ["client__full_name"]
     inlines = [AppointmentInline]

@@ -90,6 +90,8 @@ EXPECTED = {
     "sessions:link-screening-thanks": S(200, 200, 200, 200, 200),
     "sessions:reminder-list": S(LOGIN, 200, 403, 403, 200),
     "sessions:outcomes": S(LOGIN, 403, 403, 403, 200),
+    "sessions:appointment-release": S(LOGIN, 405, 405, 405, 405),
+    "screening:questionnaire-settings": S(LOGIN, 403, 403, 403, 200),
     "sessions:reminder-policy": S(LOGIN, 403, 403, 403, 200),
     "healthz": S(200, 200, 200, 200, 200),
     "favicon": S(302, 302, 302, 302, 302),

@@ -28,11 +28,15 @@ from django.utils import timezone
 
 from parlor.models import Masseur, Room, TimeOff, WorkingHours
 from screening import selectors as screening_selectors
+from screening.access import health_record_clients
 from sessions.booking.availability import Interval, local_day_bounds, merge, overlaps_any, working_intervals
+from sessions.booking.holds import open_holds
 from sessions.localtime import kyiv
 from sessions.models import Appointment, Course
 
 GRID_STEP = datetime.timedelta(minutes=15)
+# The dashboard lists the sessions awaiting a clearance that start this soon (the flag scan's 48 hours).
+AWAITING_SOON = datetime.timedelta(hours=48)
 # A room or masseur suggested from an empty cell is free at least this long:
 # a usual session with its rest.
 SUGGESTION_WINDOW = datetime.timedelta(minutes=60)
@@ -50,6 +54,7 @@ STATUS_BADGES = {
     Appointment.Status.CANCELLED: "bg-light text-dark border",
     Appointment.Status.NO_SHOW: "bg-dark",
     Appointment.Status.ON_HOLD: "bg-warning text-dark",
+    Appointment.Status.AWAITING_CLEARANCE: "bg-light text-dark border border-primary",
 }
 
 
@@ -90,6 +95,9 @@ class Entry:
     open_flags: int = 0
     verdict: object | None = None  # screening.rules.Verdict of the client on the appointment's day
     url: str | None = None
+    hold: object | None = None  # the open sessions.models.Hold of an appointment on hold
+    # May the viewer see the client's health record (the findings behind a hold)? screening.access decides.
+    health_visible: bool = False
 
     @property
     def progress(self) -> str:
@@ -149,10 +157,18 @@ def open_flag_counts(appointment_ids: Iterable[int]) -> dict[int, int]:
 
 
 def _entries(
-    appointments: list[Appointment], *, with_verdicts: bool = True, detail_url: Callable | None = None
+    appointments: list[Appointment],
+    *,
+    with_verdicts: bool = True,
+    detail_url: Callable | None = None,
+    viewer=None,
 ) -> list[Entry]:
-    """Entries with flags (one query) and verdicts (one verdicts_for_many call per local day present)."""
+    """Entries with flags (one query), verdicts (one verdicts_for_many call per local day present), the holds
+    of those on hold (one query when any is) and, for `viewer`, whose health record they may see (at most
+    one query)."""
     flags = open_flag_counts(a.pk for a in appointments)
+    held = open_holds([a.pk for a in appointments if a.status == Appointment.Status.ON_HOLD])
+    visible = health_record_clients(viewer, {a.client_id for a in appointments if a.pk in held}) if held else set()
     verdicts: dict[tuple[datetime.date, int], object] = {}
     if with_verdicts:
         tz = kyiv()
@@ -173,6 +189,8 @@ def _entries(
                 open_flags=flags.get(appointment.pk, 0),
                 verdict=verdicts.get((day, appointment.client_id)),
                 url=detail_url(appointment.pk) if detail_url else None,
+                hold=held.get(appointment.pk),
+                health_visible=appointment.client_id in visible,
             )
         )
     return entries
@@ -316,8 +334,9 @@ def _hours_by_masseur(hours: Iterable[WorkingHours]) -> dict[int, dict[int, list
     return result
 
 
-def day_calendar(*, day: datetime.date, by: str = "masseurs", can_book: bool, now=None) -> DayCalendar:
-    """The day view: seven queries plus three for the verdicts, whatever the number of appointments."""
+def day_calendar(*, day: datetime.date, by: str = "masseurs", can_book: bool, now=None, viewer=None) -> DayCalendar:
+    """The day view: seven queries plus three for the verdicts, whatever the number of appointments (and two
+    for the holds when any is on hold)."""
     tz = kyiv()
     now = now or timezone.now()
     start, end = local_day_bounds(day, tz)
@@ -334,7 +353,7 @@ def day_calendar(*, day: datetime.date, by: str = "masseurs", can_book: bool, no
     rooms = list(Room.objects.filter(is_active=True).order_by("name"))
 
     appointments = _appointments(Q(starts_at__gte=start, starts_at__lt=end))
-    entries = _entries(appointments, detail_url=url_maker("sessions:appointment-detail"))
+    entries = _entries(appointments, detail_url=url_maker("sessions:appointment-detail"), viewer=viewer)
     live = [e for e in entries if e.appointment.is_live]
     not_live = [e for e in entries if not e.appointment.is_live]
 
@@ -461,7 +480,7 @@ def week_start(day: datetime.date) -> datetime.date:
     return day - datetime.timedelta(days=day.weekday())
 
 
-def week_calendar(*, masseur: Masseur, day: datetime.date, can_book: bool, now=None) -> WeekCalendar:
+def week_calendar(*, masseur: Masseur, day: datetime.date, can_book: bool, now=None, viewer=None) -> WeekCalendar:
     """One masseur's week (Monday to Sunday): six queries plus three per day with appointments for the verdicts."""
     tz = kyiv()
     now = now or timezone.now()
@@ -477,7 +496,7 @@ def week_calendar(*, masseur: Masseur, day: datetime.date, can_book: bool, now=N
     )
     rooms = list(Room.objects.filter(is_active=True).order_by("name"))
     appointments = _appointments(Q(masseur=masseur, starts_at__gte=start, starts_at__lt=end))
-    entries = _entries(appointments, detail_url=url_maker("sessions:appointment-detail"))
+    entries = _entries(appointments, detail_url=url_maker("sessions:appointment-detail"), viewer=viewer)
     live = [e for e in entries if e.appointment.is_live]
     not_live = [e for e in entries if not e.appointment.is_live]
     # Every masseur's bookings hold the rooms: one light query for the room suggestions.
@@ -541,20 +560,26 @@ class ReceptionDashboard:
     today: list[Entry]
     on_hold: list[Entry]
     courses: list[CourseToBook]
+    # Sessions awaiting a doctor's clearance that start within two days: the front desk calls the client.
+    awaiting: list[Entry] = field(default_factory=list)
 
 
-def reception_dashboard(*, day: datetime.date) -> ReceptionDashboard:
-    """Today's appointments, those on hold from today on, courses with sessions still to book: four queries."""
+def reception_dashboard(*, day: datetime.date, viewer=None) -> ReceptionDashboard:
+    """Today's appointments, those on hold from today on with why, the sessions awaiting a clearance within
+    48 hours, courses with sessions still to book: five queries (two more for the holds when any is)."""
     tz = kyiv()
     start, end = local_day_bounds(day, tz)
     detail = url_maker("sessions:appointment-detail")
+    soon = max(start, timezone.now()) + AWAITING_SOON
     appointments = _appointments(
         Q(starts_at__gte=start, starts_at__lt=end) & ~Q(status=Appointment.Status.CANCELLED)
         | Q(starts_at__gte=start, status=Appointment.Status.ON_HOLD)
+        | Q(starts_at__gte=start, starts_at__lt=soon, status=Appointment.Status.AWAITING_CLEARANCE)
     )
-    entries = _entries(appointments, with_verdicts=False, detail_url=detail)
+    entries = _entries(appointments, with_verdicts=False, detail_url=detail, viewer=viewer)
     today = [e for e in entries if e.appointment.starts_at < end]
     on_hold = [e for e in entries if e.appointment.status == Appointment.Status.ON_HOLD]
+    awaiting = [e for e in entries if e.appointment.status == Appointment.Status.AWAITING_CLEARANCE]
 
     course_url = url_maker("sessions:course-detail")
     live = ~Q(appointments__status__in=Appointment.NOT_LIVE)
@@ -571,5 +596,6 @@ def reception_dashboard(*, day: datetime.date) -> ReceptionDashboard:
     return ReceptionDashboard(
         today=today,
         on_hold=on_hold,
+        awaiting=awaiting,
         courses=[CourseToBook(c, c.booked, c.completed, course_url(c.pk)) for c in courses],
     )

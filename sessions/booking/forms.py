@@ -164,6 +164,14 @@ class CourseForm(BookingFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Only when the screening blocks massage: why the course is booked anyway."),
     )
+    await_clearance = forms.BooleanField(
+        label=_("Book the sessions awaiting the doctor's clearance"),
+        required=False,
+        help_text=_(
+            "The client brings a doctor's note: the sessions keep their slots and become bookable by themselves "
+            "once the clearance is recorded; until then none can start."
+        ),
+    )
     request_key = forms.UUIDField(widget=forms.HiddenInput)
 
     def __init__(self, *args, candidates=(), massage_types=(), masseurs=(), may_override=False, **kwargs):
@@ -431,3 +439,17 @@ class CourseShortenForm(ReasonForm):
         if value > self.upcoming:
             raise ValidationError(_("Upcoming sessions that can be cancelled: %(count)s.") % {"count": self.upcoming})
         return value
+
+
+class ReleaseForm(forms.Form):
+    """Release a hold; the reason only when a manager overrides a block that remains."""
+
+    override_reason = forms.CharField(
+        label=_("Override reason (manager)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Why the session goes ahead although massage is contraindicated; it covers the present blocks only."
+        ),
+    )

@@ -10,9 +10,10 @@ from django.utils.translation import gettext as _
 
 from clients.models import Client
 from parlor.models import MassageType, Masseur, Room
+from sessions.booking import gate
 from sessions.booking.selectors import MAX_GAP_DAYS, appointment_conflicts, gap_warning, local_date
 from sessions.booking.services import ProposedSession
-from sessions.models import Appointment, Course
+from sessions.models import Appointment, Course, Override
 
 # --- screening verdicts -------------------------------------------------------------------------
 
@@ -24,9 +25,10 @@ def verdict_on(*, client: Client, massage_type: MassageType, day: datetime.date)
     return verdict_for(client=client, massage_type=massage_type, day=day)
 
 
-def verdicts_by_day(*, client: Client, massage_type: MassageType, days: Iterable[datetime.date]) -> dict:
-    """The screening verdict of each day, the same as verdict_for gives one day at a time, in three
-    queries whatever the number of days (a course page shows one per session)."""
+def verdicts_by_day(*, client: Client, massage_type: MassageType, days: Iterable[datetime.date], course=None) -> dict:
+    """The screening verdict of each day, the same as verdict_for gives one day at a time (as sessions of
+    `course`, rules.CourseFacts, when given), in three queries whatever the number of days (a course page
+    shows one per session)."""
     from screening import rules
     from screening import selectors as screening
     from screening.models import Clearance, Screening
@@ -55,14 +57,15 @@ def verdicts_by_day(*, client: Client, massage_type: MassageType, days: Iterable
     verdicts = {}
     for day in days:
         end = screening._end_of(day)
-        latest = next((s for s in screenings if s.taken_at < end), None)
         verdicts[day] = rules.evaluate(
             facts=facts,
             massage_type=kind,
             day=day,
-            screening=screening.screening_facts(latest),
+            # The staff screening in force with the self-reports since, as verdict_for judges.
+            screening=screening.facts_in_force([s for s in screenings if s.taken_at < end]),
             clearances=[c for c in clearances if c.is_valid_on(day)],
             stale_after_days=stale,
+            course=course,
         )
     return verdicts
 
@@ -144,7 +147,7 @@ class CoursePage:
 
 def course_page(*, pk: int) -> CoursePage | None:
     """A course with its sessions, progress and each session's verdict: a fixed number of queries
-    (course, sessions, three for the verdicts) whatever the length of the course."""
+    (course, sessions, three for the verdicts, one for the overrides) whatever the length of the course."""
     course = Course.objects.select_related("client", "massage_type", "preferred_masseur").filter(pk=pk).first()
     if course is None:
         return None
@@ -153,12 +156,21 @@ def course_page(*, pk: int) -> CoursePage | None:
     )
     live = [a for a in appointments if a.is_live]
     by_day = verdicts_by_day(
-        client=course.client, massage_type=course.massage_type, days={local_date(a.starts_at) for a in live}
+        client=course.client,
+        massage_type=course.massage_type,
+        days={local_date(a.starts_at) for a in live},
+        course=gate.course_facts(course, starts_on=min(local_date(a.starts_at) for a in live)) if live else None,
     )
+    # What each session's overrides cover lifts its blocks, as the gate does: one query.
+    covered: dict[int, set[str]] = {}
+    for appointment_id, covers in Override.objects.filter(appointment__course=course).values_list(
+        "appointment_id", "covers"
+    ):
+        covered.setdefault(appointment_id, set()).update(covers)
     return CoursePage(
         course=course,
         appointments=appointments,
-        verdicts={a.pk: by_day[local_date(a.starts_at)] for a in live},
+        verdicts={a.pk: by_day[local_date(a.starts_at)].overridden(covered.get(a.pk, ())) for a in live},
         completed=sum(1 for a in appointments if a.status == Appointment.Status.COMPLETED),
         booked=len(live),
     )

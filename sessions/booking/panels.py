@@ -13,7 +13,7 @@ def reception_panel(request, today):
     if not (user.has_perm("treatments.view_appointment") and user.has_perm("treatments.add_appointment")):
         return None
     return "sessions/_dashboard_reception.html", {
-        "data": calendar.reception_dashboard(day=today),
+        "data": calendar.reception_dashboard(day=today, viewer=user),
         "today": today,
         "calendar_url": calendar.url_maker("sessions:calendar-day")(),
     }

@@ -16,7 +16,7 @@ from clients.models import Client
 from parlor.formats import when
 from parlor.models import MassageType, Masseur, Room, TimeOff, WorkingHours
 from screening.access import can_view_health_record
-from sessions.booking import availability
+from sessions.booking import availability, gate
 from sessions.booking.selectors import (
     MAX_GAP_DAYS,
     appointment_conflicts,
@@ -36,15 +36,16 @@ OVERRIDE_PERMISSION = "treatments.override_block"
 # --- the screening verdict ----------------------------------------------------------------------
 
 
-def _verdict(*, client: Client, massage_type: MassageType, day: datetime.date):
-    """Ask screening whether the client may have this massage type on this day.
+def _verdict(*, client: Client, massage_type: MassageType, day: datetime.date, course=None):
+    """Ask screening whether the client may have this massage type on this day (as a session of
+    `course`, rules.CourseFacts, when given).
 
     Imported here: screening must not be needed to import sessions, and tests
     replace this one function.
     """
     from screening.selectors import verdict_for
 
-    return verdict_for(client=client, massage_type=massage_type, day=day)
+    return verdict_for(client=client, massage_type=massage_type, day=day, course=course)
 
 
 def _status_name(verdict) -> str:
@@ -52,31 +53,74 @@ def _status_name(verdict) -> str:
     return str(getattr(status, "name", status)).upper()
 
 
-def _screening_errors(
-    *, client: Client, massage_type: MassageType, day: datetime.date, override_reason: str, user
-) -> tuple[list[str], bool]:
-    """(messages that refuse the booking, whether a manager's override was used)."""
-    verdict = _verdict(client=client, massage_type=massage_type, day=day)
-    status = _status_name(verdict)
-    if status in ("ALLOWED", "ADAPTED"):
-        return [], False
+@dataclass
+class ScreeningCheck:
+    """What the screening says about one booking: why it is refused, or how it goes ahead."""
+
+    refusals: list[str] = field(default_factory=list)
+    # The verdict a new override is written against (its blockers are what it covers); None: no override.
+    override_of: object | None = None
+    # Booked as "awaiting clearance": the slot is kept until a doctor's clearance is recorded.
+    awaiting: bool = False
+
+
+def _lifted(verdict, covered):
+    # The suite's fake verdict has no blockers to lift.
+    return verdict.overridden(covered) if covered and hasattr(verdict, "overridden") else verdict
+
+
+def _screening_check(
+    *,
+    client: Client,
+    massage_type: MassageType,
+    day: datetime.date,
+    override_reason: str,
+    user,
+    covered: frozenset[str] = frozenset(),
+    course=None,
+    await_clearance: bool = False,
+) -> ScreeningCheck:
+    """Judge a booking: allowed; blocked (a manager may write an override of exactly the blocks present
+    now, `covered` being what earlier overrides of the appointment cover); needing a clearance (refused,
+    or booked awaiting it when `await_clearance`); needing a screening (refused)."""
+    raw = _verdict(client=client, massage_type=massage_type, day=day, course=course)
+    verdict = _lifted(raw, covered)
     # The reasons name findings: health data, for those who may see the client's record only.
-    reasons = ""
-    if can_view_health_record(user, client):
-        reasons = "; ".join(str(reason) for reason in getattr(verdict, "reasons", ()) or ())
-    params = {"reasons": f" ({reasons})" if reasons else ""}
+    shows_reasons = bool(user) and can_view_health_record(user, client)
+
+    def reasons_of(judged) -> dict:
+        reasons = "; ".join(str(reason) for reason in getattr(judged, "reasons", ()) or ()) if shows_reasons else ""
+        return {"reasons": f" ({reasons})" if reasons else ""}
+
+    params = reasons_of(verdict)
+    status = _status_name(verdict)
+    check = ScreeningCheck()
     if status == "BLOCKED":
-        if not user.has_perm(OVERRIDE_PERMISSION):
-            return [_("Massage is contraindicated%(reasons)s; only a manager may override.") % params], False
+        if not user or not user.has_perm(OVERRIDE_PERMISSION):
+            return ScreeningCheck([_("Massage is contraindicated%(reasons)s; only a manager may override.") % params])
         if not override_reason.strip():
-            return [_("Massage is contraindicated%(reasons)s; write the reason for the override.") % params], False
-        return [], True
+            return ScreeningCheck(
+                [_("Massage is contraindicated%(reasons)s; write the reason for the override.") % params]
+            )
+        check.override_of = raw
+        # The override lifts the blocks, never a missing clearance or screening.
+        codes = [b.code for b in getattr(raw, "blockers", ())]
+        verdict = raw.overridden(codes) if codes and hasattr(raw, "overridden") else None
+        if verdict is None:
+            return check
+        status = _status_name(verdict)
+        params = reasons_of(verdict)
+    if status in ("ALLOWED", "ADAPTED"):
+        return check
     if status == "NEEDS_CLEARANCE":
-        return [_("A doctor's clearance must be recorded first%(reasons)s.") % params], False
+        if await_clearance:
+            check.awaiting = True
+            return check
+        return ScreeningCheck([_("A doctor's clearance must be recorded first%(reasons)s.") % params])
     if status == "NEEDS_SCREENING":
-        return [_("The client needs an up-to-date screening first%(reasons)s.") % params], False
+        return ScreeningCheck([_("The client needs an up-to-date screening first%(reasons)s.") % params])
     # A status this code does not know refuses rather than lets through.
-    return [_("The screening does not allow this booking%(reasons)s.") % params], False
+    return ScreeningCheck([_("The screening does not allow this booking%(reasons)s.") % params])
 
 
 # --- constraint errors --------------------------------------------------------------------------
@@ -128,10 +172,14 @@ def appointment_book(
     course: Course | None = None,
     override_reason: str = "",
     request_key: uuid.UUID | None = None,
+    await_clearance: bool = False,
+    course_facts=None,
 ) -> Appointment:
     """Book one session: the masseur, the room and the client are free for it and its rest, the
-    masseur works then and is qualified, the screening allows it. The same request_key returns
-    the first booking."""
+    masseur works then and is qualified, the screening allows it (a manager's written override covers
+    the blocks present now; with `await_clearance` a missing doctor's clearance books it "awaiting
+    clearance"). A session of a course is judged as such (`course_facts`: the course's start and
+    length, looked up when not given). The same request_key returns the first booking."""
     if request_key is not None:
         existing = Appointment.objects.filter(request_key=request_key).first()
         if existing is not None:
@@ -147,6 +195,8 @@ def appointment_book(
             course=course,
             override_reason=override_reason,
             request_key=request_key,
+            await_clearance=await_clearance,
+            course_facts=course_facts,
         )
         # A course's sessions are planned by course_book, once all of them are booked.
         if course is None:
@@ -167,23 +217,40 @@ def _planning():
     return reminders
 
 
-def _book(*, client, massage_type, masseur, room, starts_at, booked_by, course, override_reason, request_key):
+def _book(
+    *,
+    client,
+    massage_type,
+    masseur,
+    room,
+    starts_at,
+    booked_by,
+    course,
+    override_reason,
+    request_key,
+    await_clearance=False,
+    course_facts=None,
+):
     errors = appointment_conflicts(
         client=client, massage_type=massage_type, masseur=masseur, room=room, starts_at=starts_at
     )
     if course is not None and (course.client_id != client.pk or course.massage_type_id != massage_type.pk):
         errors.setdefault("course", []).append(_("The course is of another client or massage type."))
-    override_used = False
+    check = ScreeningCheck()
     if "starts_at" not in errors or timezone.is_aware(starts_at):
-        refusals, override_used = _screening_errors(
+        if course is not None and course_facts is None and timezone.is_aware(starts_at):
+            course_facts = gate.facts_of_course(course, also=starts_at)
+        check = _screening_check(
             client=client,
             massage_type=massage_type,
             day=local_date(starts_at) if timezone.is_aware(starts_at) else starts_at.date(),
             override_reason=override_reason,
             user=booked_by,
+            course=course_facts,
+            await_clearance=await_clearance,
         )
-        if refusals:
-            errors.setdefault(NON_FIELD_ERRORS, []).extend(refusals)
+        if check.refusals:
+            errors.setdefault(NON_FIELD_ERRORS, []).extend(check.refusals)
     if errors:
         raise ValidationError(errors)
 
@@ -197,9 +264,8 @@ def _book(*, client, massage_type, masseur, room, starts_at, booked_by, course, 
         starts_at=starts_at,
         ends_at=ends_at,
         blocks_until=ends_at + datetime.timedelta(minutes=massage_type.buffer_minutes),
+        status=Appointment.Status.AWAITING_CLEARANCE if check.awaiting else Appointment.Status.BOOKED,
         booked_by=booked_by,
-        override_reason=override_reason.strip() if override_used else "",
-        override_by=booked_by if override_used else None,
         request_key=request_key,
     )
     # The overlap constraints were checked above for the message, and the
@@ -212,6 +278,8 @@ def _book(*, client, massage_type, masseur, room, starts_at, booked_by, course, 
         if request_key is not None and "request_key" in str(exc):
             return _same_request(Appointment.objects.get(request_key=request_key), client=client)
         raise
+    if check.override_of is not None:
+        gate.override_record(appointment=appointment, verdict=check.override_of, reason=override_reason, by=booked_by)
     return appointment
 
 
@@ -253,17 +321,22 @@ def appointment_move(
             starts_at=starts_at,
             exclude_pk=appointment.pk,
         )
-        override_used = False
+        check = ScreeningCheck()
         if timezone.is_aware(starts_at):
-            refusals, override_used = _screening_errors(
+            # Judged on the new day, with what the appointment's overrides already cover; a session
+            # awaiting clearance may move while it still awaits it.
+            check = _screening_check(
                 client=appointment.client,
                 massage_type=appointment.massage_type,
                 day=local_date(starts_at),
-                override_reason=override_reason or appointment.override_reason,
+                override_reason=override_reason,
                 user=moved_by,
+                covered=gate.covered_codes(appointment),
+                course=gate.facts_of_course(appointment.course, also=starts_at) if appointment.course_id else None,
+                await_clearance=appointment.status == Appointment.Status.AWAITING_CLEARANCE,
             )
-            if refusals:
-                errors.setdefault(NON_FIELD_ERRORS, []).extend(refusals)
+            if check.refusals:
+                errors.setdefault(NON_FIELD_ERRORS, []).extend(check.refusals)
         if errors:
             raise ValidationError(errors)
 
@@ -276,11 +349,15 @@ def appointment_move(
         appointment.room = room
         # The client's calendar replaces its event only for a higher SEQUENCE.
         appointment.calendar_sequence += 1
-        if override_used:
-            appointment.override_reason = (override_reason or appointment.override_reason).strip()
-            appointment.override_by = moved_by
+        if appointment.status == Appointment.Status.AWAITING_CLEARANCE and not check.awaiting:
+            # On the new day a clearance covers it: bookable as any other.
+            appointment.status = Appointment.Status.BOOKED
         appointment.full_clean(validate_constraints=False, validate_unique=False)
         _save_guarded(appointment)
+        if check.override_of is not None:
+            gate.override_record(
+                appointment=appointment, verdict=check.override_of, reason=override_reason, by=moved_by
+            )
         warnings = (
             course_gap_warnings(course=appointment.course, starts_at=starts_at, exclude_pk=appointment.pk)
             if appointment.course_id
@@ -568,9 +645,13 @@ def course_book(
     booked_by: AbstractBaseUser,
     override_reason: str = "",
     request_key: uuid.UUID | None = None,
+    await_clearance: bool = False,
 ) -> Course:
     """Create a course and book all its sessions in one transaction, or nothing: a CourseBookingError
-    lists every session that failed and why. The same request_key returns the first course."""
+    lists every session that failed and why. Its sessions are judged as a course: it starts only on a
+    screening within the limit, and the later ones stay bookable while it runs. With `await_clearance`,
+    a session that needs a doctor's clearance is booked awaiting it. The same request_key returns the
+    first course."""
     if request_key is not None:
         existing = Course.objects.filter(request_key=request_key).first()
         if existing is not None:
@@ -594,6 +675,7 @@ def course_book(
     # In time order, so two courses racing for the same sessions take their
     # rows in the same order and wait on each other rather than deadlock.
     ordered = sorted((SessionChoice(*choice) for choice in sessions), key=lambda choice: choice.starts_at)
+    facts = gate.course_facts(course, starts_on=local_date(ordered[0].starts_at)) if ordered else None
     try:
         with transaction.atomic():
             course.save()
@@ -609,6 +691,8 @@ def course_book(
                         booked_by=booked_by,
                         course=course,
                         override_reason=override_reason,
+                        await_clearance=await_clearance,
+                        course_facts=facts,
                     )
                 except ValidationError as exc:
                     failures.append(SessionFailure(number, choice.starts_at, exc.messages))

@@ -3,74 +3,72 @@
 import logging
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import Client
-from parlor import formats
 from screening import rules
-from screening.models import Screening
+from screening.models import Contraindication, Screening
 from screening.selectors import (
     latest_screening,
 )
-from sessions.care.logs import verdict_for_appointment
+from sessions.booking import gate, holds
 from sessions.flags.services import require_no_open_flags
 from sessions.localtime import local_date
-from sessions.models import Appointment, DayOfCheck
+from sessions.models import Appointment, DayOfCheck, Hold
 
 logger = logging.getLogger(__name__)
 
-# What the masseur may start: booked or confirmed, not yet started or done.
-STARTABLE = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
+# What the masseur may start: booked or confirmed, not yet started or done, not on hold or awaiting a clearance.
+STARTABLE = Appointment.BOOKABLE
+# The day-of questions and the catalogue entries they answer.
+DAY_OF_CODES = {
+    "fever": "fever",
+    "intoxication": "intoxication",
+    "menstruation": "menstruation",
+    "acute_pain": "acute-back-pain",
+}
 
 
 @dataclass(frozen=True)
 class DayOfAnswers:
     fever: bool = False
     intoxication: bool = False
-    menstruation: bool | None = None  # None: not asked (male clients)
+    menstruation: bool | None = None  # None: not asked (male clients, past the age) or not applicable
     acute_pain: bool = False
 
-
-def hold_reason(answers: DayOfAnswers, *, massage_type_code: str) -> str:
-    """Why the session cannot go ahead today, or "" when it can. Pure."""
-    reasons = []
-    if answers.fever:
-        reasons.append(_("fever"))
-    if answers.intoxication:
-        reasons.append(_("intoxication"))
-    if answers.acute_pain and massage_type_code in rules.NEVER_WHEN_ACUTE:
-        reasons.append(_("acute back pain before a therapeutic massage"))
-    return ", ".join(reasons)
+    def as_dict(self) -> dict:
+        return {name: getattr(self, name) for name in DAY_OF_CODES}
 
 
-def asks_menstruation(client: Client) -> bool:
-    return client.sex == Client.Sex.FEMALE
+def day_of_findings(answers: DayOfAnswers) -> list[rules.FindingFacts]:
+    """The "yes" answers as findings of the catalogue, judged by the same rules as in a screening. One query."""
+    codes = [code for name, code in DAY_OF_CODES.items() if getattr(answers, name)]
+    if not codes:
+        return []
+    entries = Contraindication.objects.filter(code__in=codes)
+    return [
+        rules.FindingFacts(code=c.code, kind=c.kind, name=c.name, is_day_of=c.is_day_of)
+        for c in sorted(entries, key=lambda c: codes.index(c.code))
+    ]
 
 
-def _tell_reception(appointment: Appointment) -> None:
-    """A short note to the reception; no health details, only who to call."""
-    with translation.override(settings.LANGUAGE_CODE):
-        when = formats.when(appointment.starts_at)
-        subject = _("Appointment on hold: %(when)s") % {"when": when}
-        body = _(
-            "The appointment of %(client)s at %(when)s with %(masseur)s is on hold. Please call the client: %(phone)s."
-        ) % {
-            "client": appointment.client.full_name,
-            "when": when,
-            "masseur": appointment.masseur.display_name,
-            "phone": appointment.client.phone,
-        }
-    try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [settings.DEFAULT_FROM_EMAIL])
-    except Exception:
-        # The hold itself is recorded and shows on the reception dashboard; a
-        # mail server that is down must not undo it.
-        logger.exception("could not email the reception about appointment %s", appointment.pk)
+def hold_reason(verdict: rules.Verdict) -> str:
+    """Why the session cannot go ahead today, or "" when it can: the day's blocks and missing permissions."""
+    if verdict.is_bookable:
+        return ""
+    return ", ".join(str(c.name) for c in (*verdict.blockers, *verdict.missing_clearances)) or "; ".join(
+        verdict.reasons
+    )
+
+
+def asks_menstruation(client: Client, *, on=None) -> bool:
+    """Menstruation is asked of female clients younger than the manager's age limit."""
+    from screening.forms import asks_female_questions
+
+    return asks_female_questions(client, on=on or timezone.localdate())
 
 
 SELF_REPORT_FIELD = "self_report_confirmed"
@@ -109,10 +107,12 @@ def _require_self_report_confirmed(appointment: Appointment, confirmed_screening
 def appointment_check_in(
     *, appointment: Appointment, answers: DayOfAnswers, by, confirmed_screening_id: int | None = None
 ) -> DayOfCheck:
-    """Start the session: every flag acknowledged, the verdict for the day bookable (or a manager's override of
-    a block), a self-reported latest screening gone through with the client (`confirmed_screening_id`: the one
-    the masseur saw), the day-of answers recorded. Fever, intoxication, or acute back pain before a therapeutic
-    massage put the appointment on hold and tell the reception. Checking in twice returns the first check."""
+    """Start the session: every flag acknowledged, the gate allows it today (a manager's override covers the
+    blocks present now, and only those), a self-reported latest screening gone through with the client
+    (`confirmed_screening_id`: the one the masseur saw), the day-of answers recorded. The answers are judged
+    by the screening's own rules: fever or intoxication, or acute back pain before a therapeutic massage or
+    without a doctor's permission, put the appointment on hold and tell the front desk (RECEPTION_EMAIL).
+    Checking in twice returns the first check."""
     with transaction.atomic():
         appointment = (
             Appointment.objects.select_for_update()
@@ -126,6 +126,14 @@ def appointment_check_in(
             raise ValidationError(
                 {NON_FIELD_ERRORS: _("The appointment is on hold; the reception calls the client to rebook.")}
             )
+        if appointment.status == Appointment.Status.AWAITING_CLEARANCE:
+            raise ValidationError(
+                {
+                    NON_FIELD_ERRORS: _(
+                        "The session awaits a doctor's clearance: it starts once the reception has recorded it."
+                    )
+                }
+            )
         if appointment.status not in STARTABLE:
             raise ValidationError(
                 {
@@ -136,9 +144,8 @@ def appointment_check_in(
         if local_date(appointment.starts_at) != timezone.localdate():
             raise ValidationError({NON_FIELD_ERRORS: _("Only today's appointments can be started.")})
         require_no_open_flags(appointment=appointment)
-        verdict = verdict_for_appointment(appointment)
-        overridden = verdict.status == rules.Status.BLOCKED and bool(appointment.override_reason)
-        if not verdict.is_bookable and not overridden:
+        verdict = gate.appointment_gate(appointment)
+        if not verdict.is_bookable:
             raise ValidationError(
                 {
                     NON_FIELD_ERRORS: _("The screening does not allow the session today (%(status)s): %(reasons)s")
@@ -146,16 +153,13 @@ def appointment_check_in(
                 }
             )
         confirmed = _require_self_report_confirmed(appointment, confirmed_screening_id)
-        if not asks_menstruation(appointment.client):
+        if not asks_menstruation(appointment.client, on=local_date(appointment.starts_at)):
             answers = DayOfAnswers(answers.fever, answers.intoxication, None, answers.acute_pain)
-        reason = hold_reason(answers, massage_type_code=appointment.massage_type.code)
+        findings = day_of_findings(answers)
+        today = gate.appointment_gate(appointment, day_of=findings) if findings else verdict
+        reason = hold_reason(today)
         values = {
-            "answers": {
-                "fever": answers.fever,
-                "intoxication": answers.intoxication,
-                "menstruation": answers.menstruation,
-                "acute_pain": answers.acute_pain,
-            },
+            "answers": answers.as_dict(),
             "checked_by": by,
             "checked_at": timezone.now(),
             "outcome": DayOfCheck.Outcome.ON_HOLD if reason else DayOfCheck.Outcome.OK,
@@ -164,8 +168,11 @@ def appointment_check_in(
         }
         # One check per appointment; one from an earlier hold that reception rebooked is replaced.
         check, _created = DayOfCheck.objects.update_or_create(appointment=appointment, defaults=values)
-        appointment.status = Appointment.Status.ON_HOLD if reason else Appointment.Status.CHECKED_IN
-        appointment.save(update_fields=["status"])
         if reason:
-            transaction.on_commit(lambda: _tell_reception(appointment))
+            holds.appointment_hold(
+                appointment=appointment, verdict=today, source="check-in", cause=Hold.Cause.DAY_OF, by=by
+            )
+        else:
+            appointment.status = Appointment.Status.CHECKED_IN
+            appointment.save(update_fields=["status"])
     return check

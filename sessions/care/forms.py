@@ -13,18 +13,28 @@ from sessions.models import AREA_CHOICES, DURATION_MAX, DURATION_MIN, PAIN_MAX, 
 
 TECHNIQUE_STEPS = 8
 YES_NO = [("no", _("no")), ("yes", _("yes"))]
+NOT_APPLICABLE = "n/a"
+ANSWER_REQUIRED = _("Answer yes or no.")
 
 
-def _yes_no(label):
+def _yes_no(label, *, not_applicable: bool = False):
+    # Nothing pre-selected: a question nobody asked must not pass for a "no".
+    choices = YES_NO + ([(NOT_APPLICABLE, _("not applicable"))] if not_applicable else [])
     return forms.TypedChoiceField(
-        label=label, choices=YES_NO, coerce=lambda v: v == "yes", initial="no", widget=forms.RadioSelect
+        label=label,
+        choices=choices,
+        coerce=lambda v: None if v == NOT_APPLICABLE else v == "yes",
+        empty_value="",
+        widget=forms.RadioSelect,
+        error_messages={"required": ANSWER_REQUIRED},
     )
 
 
 class DayOfCheckForm(forms.Form):
     fever = _yes_no(_("Raised temperature today?"))
     intoxication = _yes_no(_("Alcohol or other substances today?"))
-    menstruation = _yes_no(_("Menstruating today?"))
+    # Not applicable is a real answer: no periods (menopause, pregnancy, a medical reason).
+    menstruation = _yes_no(_("Menstruating today?"), not_applicable=True)
     acute_pain = _yes_no(_("Acute back pain today?"))
 
     def __init__(self, *args, ask_menstruation: bool = True, self_reported=None, **kwargs):
@@ -47,7 +57,7 @@ class DayOfCheckForm(forms.Form):
             )
         self.helper = FormHelper()
         self.helper.form_tag = True
-        self.helper.attrs = {"data-testid": "checkin-form"}
+        self.helper.attrs = {"data-testid": "checkin-form", "novalidate": ""}
         self.helper.add_input(Submit("check_in", _("Check in and start"), css_class="btn-primary"))
 
     def answers(self) -> DayOfAnswers:
@@ -172,8 +182,8 @@ class SessionLogForm(forms.Form):
 
     @staticmethod
     def initial_for(*, log: SessionLog | None, verdict, must_avoid: list[str]) -> dict:
-        """The form's starting values: the draft's, or the standard order, the areas to avoid and the verdict's
-        direction for a new log."""
+        """The form's starting values: the draft's, or the standard order, the areas to avoid (those the notes
+        beside findings name included) and the verdict's direction for a new log."""
         if log is not None:
             initial = {
                 name: getattr(log, name)

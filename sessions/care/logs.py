@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.allergens import allergen_label, allergen_names
-from sessions.localtime import local_date
+from sessions.booking import gate
+from sessions.flags.services import require_no_open_flags
 from sessions.models import (
     AREA_CHOICES,
     DURATION_MAX,
@@ -52,17 +53,74 @@ class LogInput:
 
 
 def verdict_for_appointment(appointment: Appointment):
-    """The screening's verdict for the appointment's client, type and day (three queries)."""
-    from screening.selectors import verdict_for
-
-    return verdict_for(
-        client=appointment.client, massage_type=appointment.massage_type, day=local_date(appointment.starts_at)
-    )
+    """The gate's verdict for the appointment: the screening's for its client, type, day and course, with the
+    blocks a manager's override covers lifted (five queries at most)."""
+    return gate.appointment_gate(appointment)
 
 
 def must_avoid(verdict) -> list[str]:
     """Area codes never worked on this client today: the universal ones, local findings, adaptations."""
     return [area.code for area in verdict.avoid_areas if area.code in AREA_NAMES]
+
+
+# Words that name an area in a note typed beside a finding ("lower back, left, 3 cm"), longest first so
+# "shoulder blade" is the upper back and not the shoulders. Ukrainian stems cover the cases.
+_AREA_WORDS = [
+    ("shoulder blade", "upper-back"),
+    ("лопат", "upper-back"),
+    ("upper back", "upper-back"),
+    ("верх спини", "upper-back"),
+    ("верхня частина спини", "upper-back"),
+    ("middle of the back", "mid-back"),
+    ("mid back", "mid-back"),
+    ("mid-back", "mid-back"),
+    ("середина спини", "mid-back"),
+    ("lower back", "lower-back"),
+    ("lumbar", "lower-back"),
+    ("поперек", "lower-back"),
+    ("попереку", "lower-back"),
+    ("collar", "collar-zone"),
+    ("комірц", "collar-zone"),
+    ("neck", "neck"),
+    ("шия", "neck"),
+    ("шиї", "neck"),
+    ("шию", "neck"),
+    ("shoulder", "shoulders"),
+    ("плеч", "shoulders"),
+    ("sacrum", "sacrum-coccyx"),
+    ("coccyx", "sacrum-coccyx"),
+    ("tailbone", "sacrum-coccyx"),
+    ("криж", "sacrum-coccyx"),
+    ("куприк", "sacrum-coccyx"),
+    ("spine", "spine"),
+    ("vertebra", "spine"),
+    ("хребт", "spine"),
+    ("хребет", "spine"),
+    ("хребц", "spine"),
+    ("kidney", "kidney-area"),
+    ("нирк", "kidney-area"),
+    ("heart", "heart-area"),
+    ("серц", "heart-area"),
+    ("lymph", "lymph-nodes"),
+    ("лімф", "lymph-nodes"),
+]
+
+
+def areas_named_in(text: str) -> list[str]:
+    """The area codes a note names, in the order of AREA_CHOICES. Pure."""
+    rest = f" {text.lower()} "
+    found = set()
+    for words, area in _AREA_WORDS:
+        if words in rest:
+            found.add(area)
+            rest = rest.replace(words, " ")
+    return [code for code in AREA_NAMES if code in found]
+
+
+def noted_areas(verdict) -> list[str]:
+    """The areas the notes beside the client's findings name: pre-marked as avoided on the session log."""
+    found = {area for note in getattr(verdict, "finding_notes", ()) for area in areas_named_in(note.note)}
+    return [code for code in AREA_NAMES if code in found]
 
 
 def allergen_in(product: str, allergens) -> str | None:
@@ -187,6 +245,9 @@ def sessionlog_save(
             if existing is None and log_id is not None:
                 raise ValidationError({NON_FIELD_ERRORS: _("This draft no longer exists; reload the page.")})
             _writable(locked)
+            if sign:
+                # A flag raised since the check-in is read before the record is signed.
+                require_no_open_flags(appointment=locked)
             log = existing or SessionLog(appointment=locked, created_by=by)
             for name, value in vars(data).items():
                 setattr(log, name, value)

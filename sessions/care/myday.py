@@ -3,20 +3,20 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 
 from parlor.models import Masseur
 from screening import rules
-from screening.models import Clearance, Finding, Screening
 from screening.selectors import (
-    clearance_facts,
+    clearances_for_many,
     client_facts,
-    screening_facts,
+    screenings_in_force_for_many,
     stale_after_days,
     type_facts,
 )
+from sessions.booking import gate, holds
 from sessions.localtime import kyiv
-from sessions.models import Appointment
+from sessions.models import Appointment, Override
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class DayRow:
     session_number: int | None  # this session's place in its course (4 of 10)
     planned: int | None
     open_flags: int
+    hold: object | None = None  # the open Hold of an appointment on hold: why, who, when
 
 
 def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
@@ -35,43 +36,38 @@ def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetim
 
 
 def _verdicts(appointments: list[Appointment], day: datetime.date) -> dict[int, rules.Verdict]:
-    """A verdict per appointment (each with its own massage type); three queries however many."""
+    """The gate's verdict per appointment (each with its own massage type, as a session of its course, with
+    what its overrides cover lifted): five queries however many."""
     client_ids = {a.client_id for a in appointments}
     if not client_ids:
         return {}
-    end = _day_bounds(day)[1]
-    # DISTINCT ON (client_id), newest first: each client's screening in force on the day.
-    latest = {
-        s.client_id: s
-        for s in Screening.objects.filter(client_id__in=client_ids, taken_at__lt=end)
-        .order_by("client_id", "-taken_at", "-pk")
-        .distinct("client_id")
-        .prefetch_related(Prefetch("findings", queryset=Finding.objects.select_related("contraindication")))
-    }
-    clearances: dict[int, list[rules.ClearanceFacts]] = {}
-    for clearance in (
-        Clearance.objects.valid_on(day)
-        .filter(client_id__in=client_ids)
-        .select_related("covers_contraindication", "covers_massage_type")
+    in_force = screenings_in_force_for_many(client_ids, day)
+    clearances = clearances_for_many(client_ids, day)
+    starts = gate.course_starts(a.course_id for a in appointments if a.course_id)
+    covered: dict[int, set[str]] = {}
+    for appointment_id, covers in Override.objects.filter(appointment__in=appointments).values_list(
+        "appointment_id", "covers"
     ):
-        clearances.setdefault(clearance.client_id, []).append(clearance_facts(clearance))
+        covered.setdefault(appointment_id, set()).update(covers)
     days = stale_after_days()
     return {
         a.pk: rules.evaluate(
             facts=client_facts(a.client),
             massage_type=type_facts(a.massage_type),
             day=day,
-            screening=screening_facts(latest.get(a.client_id)),
+            screening=in_force.get(a.client_id),
             clearances=clearances.get(a.client_id, []),
             stale_after_days=days,
-        )
+            course=gate.course_facts(a.course, starts_on=starts[a.course_id]) if a.course_id in starts else None,
+        ).overridden(covered.get(a.pk, ()))
         for a in appointments
     }
 
 
 def my_day(*, masseur: Masseur, day: datetime.date) -> list[DayRow]:
-    """The masseur's live appointments starting on a local day, in order, with verdicts, course progress and
-    open flags. Six queries whatever the number of appointments."""
+    """The masseur's live appointments starting on a local day, in order, with verdicts, course progress,
+    open flags and why those on hold are. Eight queries whatever the number of appointments (one more when
+    any is on hold)."""
     start, end = _day_bounds(day)
     appointments = list(
         Appointment.objects.filter(masseur=masseur, starts_at__gte=start, starts_at__lt=end)
@@ -91,6 +87,7 @@ def my_day(*, masseur: Masseur, day: datetime.date) -> list[DayRow]:
     ):
         positions.setdefault(course_id, []).append(pk)
     verdicts = _verdicts(appointments, day)
+    held = holds.open_holds([a.pk for a in appointments if a.status == Appointment.Status.ON_HOLD])
     rows = []
     for a in appointments:
         order = positions.get(a.course_id, [])
@@ -101,6 +98,7 @@ def my_day(*, masseur: Masseur, day: datetime.date) -> list[DayRow]:
                 session_number=order.index(a.pk) + 1 if a.pk in order else None,
                 planned=a.course.planned_sessions if a.course_id else None,
                 open_flags=a.open_flags,
+                hold=held.get(a.pk),
             )
         )
     return rows

@@ -7,7 +7,17 @@ from django.utils.translation import gettext as _
 
 from clients.erasure import ERASED, ErasureRun, scrub_rows, text_fields
 from clients.export import Section, plain
-from sessions.models import Appointment, Course, DayOfCheck, Flag, Reminder, SessionLog, SessionLogAddendum
+from sessions.models import (
+    Appointment,
+    Course,
+    DayOfCheck,
+    Flag,
+    Hold,
+    Override,
+    Reminder,
+    SessionLog,
+    SessionLogAddendum,
+)
 
 LOG_NOTES = ["subjective", "objective", "assessment", "plan"]
 
@@ -34,7 +44,7 @@ def export_sections(client) -> list[Section]:
     for a in (
         Appointment.objects.filter(client=client)
         .select_related("massage_type", "masseur", "room", "day_of_check", "session_log__signed_by")
-        .prefetch_related("flags", "session_log__addenda__author")
+        .prefetch_related("flags", "overrides__by", "holds", "session_log__addenda__author")
         .order_by("starts_at", "pk")
     ):
         check = getattr(a, "day_of_check", None)
@@ -47,7 +57,14 @@ def export_sections(client) -> list[Section]:
                 "room": a.room.name,
                 "status": a.get_status_display(),
                 "cancellation_reason": a.cancellation_reason,
-                "override_reason": a.override_reason,
+                "overrides": [
+                    f"{plain(o.at)} {_who(o.by)}: {', '.join(o.covers_names)} - {o.reason}" for o in a.overrides.all()
+                ],
+                "holds": [
+                    f"{plain(h.held_at)} {h.get_cause_display()}"
+                    + (f"; {plain(h.released_at)} {h.release_note}" if h.released_at else "")
+                    for h in a.holds.all()
+                ],
                 "day_of_check": {"outcome": check.get_outcome_display(), "reason": check.hold_reason, **check.answers}
                 if check
                 else "",
@@ -109,7 +126,8 @@ def export_sections(client) -> list[Section]:
                 ("room", _("Room")),
                 ("status", _("Status")),
                 ("cancellation_reason", _("Cancellation reason")),
-                ("override_reason", _("Override reason")),
+                ("overrides", _("Manager's overrides")),
+                ("holds", _("Holds")),
                 ("day_of_check", _("Day-of check")),
                 ("flags", _("Flags")),
             ],
@@ -164,8 +182,12 @@ def erase(run: ErasureRun) -> None:
     addenda = SessionLogAddendum.objects.filter(log_id__in=log_ids)
     checks = DayOfCheck.objects.filter(appointment_id__in=appointment_ids)
     flags = Flag.objects.filter(appointment_id__in=appointment_ids)
+    overrides = Override.objects.filter(appointment_id__in=appointment_ids)
+    holds = Hold.objects.filter(appointment_id__in=appointment_ids)
     tracked = [
         (Appointment, Appointment.objects.filter(pk__in=appointment_ids), {"pgh_obj_id__in": appointment_ids}),
+        (Override, overrides, {"appointment_id__in": appointment_ids}),
+        (Hold, holds, {"appointment_id__in": appointment_ids}),
         (SessionLog, logs, {"pgh_obj_id__in": log_ids}),
         (SessionLogAddendum, addenda, {"log_id__in": log_ids}),
     ]
@@ -175,10 +197,12 @@ def erase(run: ErasureRun) -> None:
         _event_rows(SessionLog, pgh_obj_id__in=log_ids).update(**blank)
         addenda.update(text=ERASED)
         _event_rows(SessionLogAddendum, log_id__in=log_ids).update(text=ERASED)
-        Appointment.objects.filter(pk__in=appointment_ids).exclude(override_reason="").update(override_reason=ERASED)
-        _event_rows(Appointment, pgh_obj_id__in=appointment_ids).exclude(override_reason="").update(
-            override_reason=ERASED
-        )
+        overrides.update(reason=ERASED, covers_names=[])
+        _event_rows(Override, appointment_id__in=appointment_ids).update(reason=ERASED, covers_names=[])
+        holds.update(concerns=[])
+        holds.exclude(release_note="").update(release_note=ERASED)
+        _event_rows(Hold, appointment_id__in=appointment_ids).update(concerns=[])
+        _event_rows(Hold, appointment_id__in=appointment_ids).exclude(release_note="").update(release_note=ERASED)
         # The self-reported screening it confirmed is erased with the screenings (PROTECT would refuse).
         checks.update(answers={}, confirmed_screening=None)
         checks.exclude(hold_reason="").update(hold_reason=ERASED)

@@ -14,11 +14,13 @@ from clients.models import Client
 from clients.trail import record_access
 from parlor.view_helpers import add_errors, require_perm
 from screening.access import ALL_HEALTH_RECORDS_PERMISSION, can_view_health_record, open_health_record
+from sessions.booking import holds
 from sessions.care import checkin, history, logs, myday, review
 from sessions.care import outcomes as care_outcomes
 from sessions.care.forms import AddendumForm, DayOfCheckForm, SessionLogForm
 from sessions.flags import scan as flag_scan
 from sessions.flags import services as flags
+from sessions.localtime import local_date
 from sessions.models import Appointment, Flag, SessionLog
 
 
@@ -52,7 +54,7 @@ def appointment_review(request, pk):
     if appointment.status in checkin.STARTABLE:
         # The scan may not have run since the last screening: opening the review raises
         # what changed at once (and holds the appointment for a new absolute contraindication).
-        flag_scan.flags_check(appointment=appointment)
+        flag_scan.flags_check(appointment=appointment, source="review")
     baseline = flags.baseline_for(appointment=appointment)
     context = {
         "appointment": appointment,
@@ -65,6 +67,7 @@ def appointment_review(request, pk):
         "chart": review.pain_trend(appointment=appointment),
         "log": _log_of(appointment),
         "can_start": appointment.status in checkin.STARTABLE,
+        "hold": holds.open_hold(appointment) if appointment.status == Appointment.Status.ON_HOLD else None,
     }
     context["open_flags"] = [f for f in context["flags"] if f.is_open]
     return render(request, "sessions/review.html", context)
@@ -88,7 +91,7 @@ def appointment_checkin(request, pk):
     self_reported = checkin.self_reported_screening(appointment)
     form = DayOfCheckForm(
         request.POST or None,
-        ask_menstruation=checkin.asks_menstruation(appointment.client),
+        ask_menstruation=checkin.asks_menstruation(appointment.client, on=local_date(appointment.starts_at)),
         self_reported=self_reported,
     )
     if request.method == "POST" and form.is_valid():
@@ -135,7 +138,8 @@ def sessionlog_edit(request, pk):
         raise PermissionDenied
     verdict = logs.verdict_for_appointment(appointment)
     avoid = logs.must_avoid(verdict)
-    initial = SessionLogForm.initial_for(log=log, verdict=verdict, must_avoid=avoid)
+    noted = [area for area in logs.noted_areas(verdict) if area not in avoid]
+    initial = SessionLogForm.initial_for(log=log, verdict=verdict, must_avoid=avoid + noted)
     form = SessionLogForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         sign = "sign" in request.POST
@@ -156,7 +160,7 @@ def sessionlog_edit(request, pk):
             else:
                 messages.success(request, _("The draft is saved."))
             return redirect("sessions:sessionlog-edit", pk=appointment.pk)
-    context = {"appointment": appointment, "form": form, "log": log, "verdict": verdict, "must_avoid": avoid}
+    context = {"appointment": appointment, "form": form, "log": log, "verdict": verdict, "must_avoid": avoid + noted}
     return render(request, "sessions/sessionlog_edit.html", context)
 
 

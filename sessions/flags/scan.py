@@ -1,35 +1,40 @@
 """Flags before each appointment, raised in the background: on a new screening or clearance, and by
 the beat scan at the checkpoints before each appointment (24 hours and 2 hours by default).
 
-Plain functions that tests call directly; sessions/tasks_flags.py wraps them in Celery tasks.
+After the flags, the gate (sessions.booking.gate) decides: a booked appointment the verdict no longer
+allows (a block or a missing clearance) goes on hold (sessions.booking.holds); a session awaiting a
+clearance is booked once the verdict allows it, and flagged for the front desk 48 hours before.
+
+Plain functions that tests call directly; sessions/flags/tasks.py wraps them in Celery tasks.
 Exactly once comes from the database, not the broker: flags_raise_for is idempotent (a unique
 key per change) and the hold is a conditional UPDATE, so a retried, duplicated or concurrent run
-raises each flag once and sends one hold email.
+raises each flag once and sends one notice per hold.
 """
 
 import datetime
 import logging
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from screening.models import Clearance
+from sessions.booking import gate, holds
 from sessions.flags.services import flags_raise_for
 from sessions.localtime import kyiv
-from sessions.models import Appointment, Flag
+from sessions.models import Appointment, Flag, Hold
 
 logger = logging.getLogger(__name__)
 
 # How long before the start each checkpoint runs; FLAG_SCAN_CHECKPOINT_HOURS overrides.
 DEFAULT_CHECKPOINT_HOURS = (24, 2)
-# Only these go on hold: a checked-in, completed or cancelled appointment is past deciding.
-HOLDABLE = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
+# The front desk hears this long before the first session still awaiting a doctor's clearance.
+AWAITING_CHECKPOINT = datetime.timedelta(hours=48)
 # The one marker the scan keeps: when the last scan finished. Lost (cache cleared, another
 # process), the next scan sweeps every appointment within the widest checkpoint again;
 # idempotency makes that only slower, never wrong.
@@ -43,13 +48,7 @@ def checkpoints() -> list[datetime.timedelta]:
 
 
 def reception_email() -> str:
-    return getattr(settings, "RECEPTION_EMAIL", settings.DEFAULT_FROM_EMAIL)
-
-
-def blocks(flag: Flag) -> bool:
-    """A newly present absolute contraindication: the one change that stops the appointment by itself.
-    A worsened kind or an expired clearance may still be bookable (with a clearance); the verdict decides."""
-    return flag.kind == Flag.Kind.ADDED and flag.severity == Flag.Severity.CRITICAL and flag.is_open
+    return holds.reception_email()
 
 
 def _start_of_today() -> datetime.datetime:
@@ -76,76 +75,113 @@ class CheckResult:
     held: bool
 
 
-def appointment_hold(*, appointment: Appointment) -> bool:
-    """Put a booked or confirmed appointment on hold and tell the reception once; True when this call did it.
-    The conditional UPDATE is the once: of two concurrent callers only one changes the row."""
-    changed = Appointment.objects.filter(pk=appointment.pk, status__in=HOLDABLE).update(
-        status=Appointment.Status.ON_HOLD
+def appointment_hold(*, appointment: Appointment, verdict=None, source: str = "scan") -> bool:
+    """Put a booked or confirmed appointment on hold and tell the front desk once; True when this call did it."""
+    from sessions.booking.gate import appointment_gate
+
+    verdict = verdict or appointment_gate(appointment)
+    return holds.appointment_hold(appointment=appointment, verdict=verdict, source=source) is not None
+
+
+def _first_awaiting(appointment: Appointment) -> bool:
+    """Is it the first session of its course (or a single one) still awaiting a clearance?"""
+    if appointment.course_id is None:
+        return True
+    return not Appointment.objects.filter(
+        course_id=appointment.course_id,
+        status=Appointment.Status.AWAITING_CLEARANCE,
+        starts_at__lt=appointment.starts_at,
+        starts_at__gte=_start_of_today(),
+    ).exists()
+
+
+def _awaited_flag(appointment: Appointment, *, now: datetime.datetime) -> Flag | None:
+    """48 h before the first session still awaiting a clearance, a flag for the front desk (no health detail)."""
+    if appointment.starts_at > now + AWAITING_CHECKPOINT or not _first_awaiting(appointment):
+        return None
+    flag, _created = Flag.objects.get_or_create(
+        appointment=appointment,
+        change_key="clearance-awaited",
+        defaults={
+            "kind": Flag.Kind.CLEARANCE_AWAITED,
+            "severity": Flag.Severity.WARNING,
+            "what_changed": _(
+                "The doctor's clearance is still awaited and the session is in less than 48 hours: call the client."
+            ),
+        },
     )
-    if not changed:
-        return False
-    appointment.status = Appointment.Status.ON_HOLD
-    appointment_id = appointment.pk
-    transaction.on_commit(lambda: hold_email_send(appointment_id=appointment_id))
-    return True
+    return flag
 
 
-def flags_check(*, appointment: Appointment) -> CheckResult:
-    """Raise the appointment's flags; a newly present absolute contraindication puts it on hold.
-    Atomic, so a flag is never raised without its hold. About six queries when nothing changed,
-    plus one or two per change."""
+def flags_check(
+    *, appointment: Appointment, source: str = "scan", batch: uuid.UUID | None = None, now=None
+) -> CheckResult:
+    """Raise the appointment's flags, then ask the gate: a booked appointment it no longer allows (a block
+    or a missing clearance) goes on hold; one awaiting a clearance is booked once the verdict allows it, held
+    when blocked, and flagged for the front desk 48 h before. Atomic, so a flag is never raised without its
+    hold. With a `batch`, the caller tells the front desk once for all (notify_on_commit)."""
     if appointment.status not in Appointment.UPCOMING:
         return CheckResult(flags=[], held=False)
+    now = now or timezone.now()
+    held = False
     with transaction.atomic():
         flags = flags_raise_for(appointment=appointment)
-        held = any(blocks(flag) for flag in flags) and appointment_hold(appointment=appointment)
+        if appointment.status in Appointment.BOOKABLE:
+            verdict = gate.appointment_gate(appointment)
+            if holds.stops(verdict):
+                hold = holds.appointment_hold(
+                    appointment=appointment, verdict=verdict, source=source, batch=batch, notify=batch is None
+                )
+                held = hold is not None
+        elif appointment.status == Appointment.Status.AWAITING_CLEARANCE:
+            verdict = gate.appointment_gate(appointment)
+            if verdict.is_bookable:
+                holds.awaiting_release(appointments=[appointment], source=source)
+            elif verdict.blockers:
+                hold = holds.appointment_hold(
+                    appointment=appointment, verdict=verdict, source=source, batch=batch, notify=batch is None
+                )
+                held = hold is not None
+            else:
+                awaited = _awaited_flag(appointment, now=now)
+                if awaited is not None and awaited not in flags:
+                    flags.append(awaited)
     return CheckResult(flags=flags, held=held)
 
 
 def appointment_flags_check(*, appointment_id: int) -> CheckResult | None:
     """flags_check by id, for the task; None when the appointment is gone."""
-    appointment = Appointment.objects.select_related("client").filter(pk=appointment_id).first()
+    appointment = (
+        Appointment.objects.select_related("client", "massage_type", "course").filter(pk=appointment_id).first()
+    )
     if appointment is None:
         logger.info("flags check: appointment %s is gone", appointment_id)
         return None
     return flags_check(appointment=appointment)
 
 
-# --- the hold email ---------------------------------------------------------------------------------
+def client_flags_check(*, client_id: int, source: str) -> list[CheckResult]:
+    """flags_check for every upcoming appointment of the client, as one: the sessions of a course held by the
+    same change make one notice to the front desk and one message to the client."""
+    batch = uuid.uuid4()
+    appointments = (
+        Appointment.objects.filter(pk__in=upcoming_appointment_ids(client_id=client_id))
+        .select_related("client", "massage_type", "course")
+        .order_by("starts_at", "pk")
+    )
+    results = [flags_check(appointment=a, source=source, batch=batch) for a in appointments]
+    if any(r.held for r in results):
+        holds.notify_on_commit(batch)
+    return results
 
 
-def hold_email(*, appointment: Appointment) -> EmailMultiAlternatives:
-    """The note to the reception: who and when, never what is in the record."""
-    context = {
-        "appointment": appointment,
-        "client_name": appointment.client.full_name,
-        "client_phone": appointment.client.phone,
-        "masseur_name": appointment.masseur.display_name,
-        "starts_at": timezone.localtime(appointment.starts_at, kyiv()),
-        "parlor_name": settings.PARLOR_NAME,
-    }
-    # The reception works in the parlor's language.
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string("emails/flag-hold-subject.txt", context).split())
-        text = render_to_string("emails/flag-hold-body.txt", context)
-        html = render_to_string("emails/flag-hold-body.html", context)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [reception_email()])
-    message.attach_alternative(html, "text/html")
-    return message
+# --- the hold email (kept for callers of the old name) ---------------------------------------------
 
 
 def hold_email_send(*, appointment_id: int) -> bool:
-    """Send the hold email; a mail server that is down never undoes the hold, which the reception
-    also sees on the dashboard. Runs after the hold commits."""
-    appointment = Appointment.objects.select_related("client", "masseur").filter(pk=appointment_id).first()
-    if appointment is None:
-        return False
-    try:
-        hold_email(appointment=appointment).send()
-    except Exception:
-        logger.exception("could not email the reception about the hold of appointment %s", appointment_id)
-        return False
-    return True
+    """Tell the front desk about the appointment's open hold (its whole batch), once."""
+    hold = Hold.objects.filter(appointment_id=appointment_id, released_at__isnull=True).first()
+    return hold is not None and holds.hold_notice_send(batch=hold.batch)
 
 
 # --- the scan -------------------------------------------------------------------------------------
@@ -171,14 +207,21 @@ def _due_query(*, now: datetime.datetime, since: datetime.datetime | None) -> Q:
     today = timezone.localdate(now)
     expired_from = timezone.localdate(since) - datetime.timedelta(days=1) if since else today - datetime.timedelta(1)
     expired = Clearance.objects.filter(valid_until__gte=expired_from, valid_until__lt=today).values("client_id")
-    return due | Q(client_id__in=expired)
+    # Sessions awaiting a clearance: 48 h before, for the front desk's flag; and any, once a clearance
+    # was added since (its event may have been lost), to be booked by themselves.
+    awaiting = Q(status=Appointment.Status.AWAITING_CLEARANCE, starts_at__lte=now + AWAITING_CHECKPOINT)
+    if since is not None:
+        awaiting &= Q(starts_at__gt=since + AWAITING_CHECKPOINT)
+    added = Clearance.objects.filter(created_at__gte=since) if since is not None else Clearance.objects.all()
+    awaiting |= Q(status=Appointment.Status.AWAITING_CLEARANCE, client_id__in=added.values("client_id"))
+    return due | Q(client_id__in=expired) | awaiting
 
 
 def due_appointments(*, now: datetime.datetime, since: datetime.datetime | None) -> list[Appointment]:
     """Upcoming appointments due for a check, soonest first. One query."""
     return list(
         Appointment.objects.filter(_due_query(now=now, since=since), status__in=Appointment.UPCOMING, starts_at__gt=now)
-        .select_related("client")
+        .select_related("client", "massage_type", "course")
         .order_by("starts_at", "pk")
     )
 
@@ -194,11 +237,19 @@ def flag_scan(now: datetime.datetime | None = None, since: datetime.datetime | N
     if since is LAST_SCAN:
         since = cache.get(LAST_SCAN_KEY)
     checked = flags = held = 0
+    # One batch per client: the sessions of a course held in one pass make one notice.
+    batches: dict[int, uuid.UUID] = {}
+    held_batches: set[uuid.UUID] = set()
     for appointment in due_appointments(now=now, since=since):
-        result = flags_check(appointment=appointment)
+        batch = batches.setdefault(appointment.client_id, uuid.uuid4())
+        result = flags_check(appointment=appointment, batch=batch, now=now)
         checked += 1
         flags += len(result.flags)
         held += result.held
+        if result.held:
+            held_batches.add(batch)
+    for batch in held_batches:
+        holds.notify_on_commit(batch)
     # Only after the whole pass: a scan that died half way is redone by the next one.
     cache.set(LAST_SCAN_KEY, now, LAST_SCAN_TTL)
     return ScanResult(checked=checked, flags=flags, held=held)

@@ -12,15 +12,16 @@ from dataclasses import dataclass
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.allergens import allergen_label
 from screening import diff as screening_diff
 from screening import rules
-from screening.models import Clearance, Finding, Screening
-from screening.selectors import latest_screening, stale_after_days
+from screening.models import Clearance
+from screening.selectors import screening_in_force, screening_in_force_before, stale_after_days
+from sessions.booking import gate
 from sessions.localtime import local_date
 from sessions.models import Appointment, Flag
 
@@ -37,10 +38,12 @@ _SEVERITY_BY_KIND = {
 
 @dataclass(frozen=True)
 class Baseline:
-    """The screening the appointment was judged on, and the latest one."""
+    """What the rules judged the appointment on, and what they judge now: each the staff screening in force
+    with the self-reports since on top (screening.rules.combine), so a self-report that leaves out what staff
+    recorded changes nothing. `pk` is the newest screening's."""
 
-    then: Screening | None
-    latest: Screening | None
+    then: rules.ScreeningFacts | None
+    latest: rules.ScreeningFacts | None
     # "previous session" or "booking": what `then` was in force at.
     since: str
     since_at: datetime.datetime
@@ -54,19 +57,9 @@ class Baseline:
         return (self.then and self.then.pk) == (self.latest and self.latest.pk)
 
 
-def _screening_before(*, client_id: int, instant: datetime.datetime) -> Screening | None:
-    # Screenings are an append-only history: the one in force at an instant is the newest taken before it.
-    return (
-        Screening.objects.filter(client_id=client_id, taken_at__lt=instant)
-        .order_by("-taken_at", "-pk")
-        .prefetch_related(Prefetch("findings", queryset=Finding.objects.select_related("contraindication")))
-        .first()
-    )
-
-
 def baseline_for(*, appointment: Appointment) -> Baseline:
     """The screening in force at the client's previous completed session (at booking when there was none),
-    and the latest screening by the appointment's day. Four queries."""
+    and the one in force by the end of the appointment's day. Five queries."""
     previous = (
         Appointment.objects.filter(
             client_id=appointment.client_id,
@@ -79,9 +72,12 @@ def baseline_for(*, appointment: Appointment) -> Baseline:
         .first()
     )
     since, since_at = ("previous session", previous) if previous else ("booking", appointment.booked_at)
-    then = _screening_before(client_id=appointment.client_id, instant=since_at)
-    latest = latest_screening(client=appointment.client, day=local_date(appointment.starts_at))
-    return Baseline(then=then, latest=latest, since=since, since_at=since_at)
+    return Baseline(
+        then=screening_in_force_before(client_id=appointment.client_id, instant=since_at),
+        latest=screening_in_force(client=appointment.client, day=local_date(appointment.starts_at)),
+        since=since,
+        since_at=since_at,
+    )
 
 
 def _finding_text(finding: rules.FindingFacts) -> str:
@@ -140,13 +136,25 @@ def _changes(*, appointment: Appointment, baseline: Baseline, clearances: list[C
             )
 
     day = local_date(appointment.starts_at)
-    if latest is not None and (day - timezone.localdate(latest.taken_at)).days > stale_after_days():
+    course = gate.facts_of_course(appointment.course) if appointment.course_id else None
+    taken_on = latest.taken_on if latest is not None else None
+    if taken_on is not None and rules.screening_is_stale(
+        taken_on=taken_on, day=day, stale_after_days=stale_after_days(), course=course
+    ):
+        params = {"date": taken_on.isoformat(), "days": stale_after_days()}
         found.append(
             {
                 "kind": Flag.Kind.SCREENING_STALE,
                 "severity": Flag.Severity.WARNING,
-                "what_changed": _("The latest screening (%(date)s) is older than %(days)s days.")
-                % {"date": timezone.localdate(latest.taken_at).isoformat(), "days": stale_after_days()},
+                "what_changed": (
+                    _(
+                        "The course has run past the %(days)s-day limit of the screening of %(date)s by more than "
+                        "its length: take a fresh screening with the client before this session."
+                    )
+                    if course is not None and (course.starts_on - taken_on).days <= stale_after_days()
+                    else _("The latest screening (%(date)s) is older than %(days)s days.")
+                )
+                % params,
                 "change_key": f"stale@{latest.pk}",
             }
         )
@@ -177,7 +185,7 @@ def _changes(*, appointment: Appointment, baseline: Baseline, clearances: list[C
 
 def _relevant_clearances(*, appointment: Appointment, baseline: Baseline) -> list[Clearance]:
     """Clearances covering this massage type or a finding of the screenings, that ended after the baseline."""
-    codes = {f.contraindication.code for s in (baseline.then, baseline.latest) if s for f in s.findings.all()}
+    codes = {f.code for s in (baseline.then, baseline.latest) if s for f in s.findings}
     return list(
         Clearance.objects.filter(
             Q(covers_massage_type_id=appointment.massage_type_id) | Q(covers_contraindication__code__in=codes),

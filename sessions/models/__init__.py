@@ -2,6 +2,7 @@
 and the rest of the code find them as sessions.models.<Name>."""
 
 from sessions.models.booking import MAX_COURSE_SESSIONS, MIN_COURSE_SESSIONS, Appointment, Course
+from sessions.models.holds import Hold, Override
 from sessions.models.masseur import (
     AREA_CHOICES,
     DURATION_MAX,
@@ -28,6 +29,8 @@ __all__ = [
     "Course",
     "DayOfCheck",
     "Flag",
+    "Hold",
+    "Override",
     "Reminder",
     "ReminderPolicy",
     "SessionLog",

@@ -126,11 +126,16 @@ class Appointment(models.Model):
         CANCELLED = "cancelled", _("cancelled")
         NO_SHOW = "no_show", _("no-show")
         ON_HOLD = "on_hold", _("on hold")
+        # Pencilled in while the client brings a doctor's note: the slot is kept, the session cannot
+        # start; it becomes booked by itself when a clearance covering it is recorded.
+        AWAITING_CLEARANCE = "awaiting_clearance", _("awaiting clearance")
 
     # These free the masseur and the room; every other status holds them.
     NOT_LIVE = (Status.CANCELLED, Status.NO_SHOW)
     # What may still be moved, cancelled or marked a no-show.
-    UPCOMING = (Status.BOOKED, Status.CONFIRMED, Status.ON_HOLD)
+    UPCOMING = (Status.BOOKED, Status.CONFIRMED, Status.ON_HOLD, Status.AWAITING_CLEARANCE)
+    # What the screening allows as booked: the client may confirm it, the masseur may start it.
+    BOOKABLE = (Status.BOOKED, Status.CONFIRMED)
 
     # Reasons the system records rather than a person types: stored as a code, shown in the reader's
     # language (cancellation_reason_text). Anything else in cancellation_reason is a person's own words.
@@ -162,7 +167,7 @@ class Appointment(models.Model):
     # ends_at plus the massage type's rest buffer: the client rests under a
     # blanket, so the room and the masseur are busy until then.
     blocks_until = models.DateTimeField(_("room and masseur busy until"))
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.BOOKED)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.BOOKED)
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
     )
@@ -175,16 +180,6 @@ class Appointment(models.Model):
     # The SEQUENCE of its event in the client's calendar files: raised by every move and by the
     # cancellation, so a calendar program replaces the event it has rather than keeping an old one.
     calendar_sequence = models.PositiveIntegerField(_("calendar revision"), default=0, editable=False)
-    # A manager's written reason for booking despite a blocking contraindication.
-    override_reason = models.TextField(_("override reason"), blank=True)
-    override_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("overridden by"),
-    )
     # The booking form's hidden key: submitting it twice returns the first appointment.
     request_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
@@ -199,10 +194,6 @@ class Appointment(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(blocks_until__gte=F("ends_at")), name="treatments_appointment_blocks_after_ends"
-            ),
-            models.CheckConstraint(
-                condition=Q(override_reason="") | Q(override_by__isnull=False),
-                name="treatments_appointment_override_signed",
             ),
             # The guarantees behind the services' friendly checks: no two live
             # appointments of one masseur, or of one room, overlap, rest buffer

@@ -47,6 +47,8 @@ class Flag(models.Model):
         CLEARANCE_EXPIRED = "clearance_expired", _("clearance expired")
         CLEARANCE_EXPIRING = "clearance_expiring", _("clearance expiring")
         SCREENING_STALE = "screening_stale", _("screening stale")
+        # For the front desk: the first session awaiting a doctor's clearance is near.
+        CLEARANCE_AWAITED = "clearance_awaited", _("clearance still awaited")
 
     class Severity(models.TextChoices):
         INFO = "info", _("info")

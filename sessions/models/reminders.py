@@ -20,6 +20,8 @@ class Reminder(models.Model):
         COURSE_ENDING = "course_ending", _("course ending")
         FRESH_SCREENING = "fresh_screening", _("fresh screening needed")
         COURSE_CHANGED = "course_changed", _("course changed")
+        # Instead of reminders while an appointment is on hold: please call us, no health detail.
+        ON_HOLD = "on_hold", _("please call (on hold)")
 
     class Reason(models.TextChoices):
         """Why a reminder was skipped or voided, stored as a code and shown in the reader's language.
@@ -37,6 +39,9 @@ class Reminder(models.Model):
         NO_CONSENT = "no_consent", _("no consent to email reminders")
         NO_EMAIL = "no_email", _("no email address")
         BOOKED_LATE = "booked_late", _("booked after the reminder time")
+        ON_HOLD = "on_hold", _("the appointment is on hold")
+        AWAITING_CLEARANCE = "awaiting_clearance", _("the appointment awaits a doctor's clearance")
+        HOLD_RELEASED = "hold_released", _("the hold was released")
 
     # A failure after the last retry: "gave_up:" and the last error.
     GAVE_UP = "gave_up:"

@@ -21,7 +21,7 @@ from clients.models import Client
 from parlor.contacts import parlor_contacts
 from screening.models import Screening
 from screening.services import FindingInput, screening_record
-from sessions.booking import services
+from sessions.booking import gate, holds, services
 from sessions.localtime import kyiv
 from sessions.models import Appointment, ReminderPolicy
 
@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 TOO_LATE = "too_late"
 # A cancellation by link this close to the start frees a slot worth telling the front desk about.
 FREED_SLOT_NOTICE = datetime.timedelta(hours=48)
+ON_HOLD_MESSAGE = _("This appointment needs a call from the parlor first.")
 SELF_REPORTED_NOTE = "self-reported"
 
 
@@ -37,6 +38,7 @@ SELF_REPORTED_NOTE = "self-reported"
 class ClientActionResult:
     appointment: Appointment
     changed: bool  # False: it was already done (a second press)
+    held: bool = False  # the screening no longer allows it: put on hold instead, the front desk calls
 
 
 def cancel_deadline(*, appointment: Appointment, policy: ReminderPolicy | None = None) -> datetime.datetime:
@@ -53,23 +55,33 @@ def confirm_refusal(appointment: Appointment) -> ValidationError | None:
     """Why a booked-by-link confirmation cannot happen, or None; the page shows it before any press."""
     if appointment.status == Appointment.Status.CANCELLED:
         return ValidationError(_("This appointment was cancelled."), code="cancelled")
-    if appointment.status == Appointment.Status.ON_HOLD:
-        # On hold for a health reason: the reception must call, a click cannot release it.
-        return ValidationError(_("This appointment needs a call from the parlor first."), code="on_hold")
+    if appointment.status in (Appointment.Status.ON_HOLD, Appointment.Status.AWAITING_CLEARANCE):
+        # On hold, or awaiting a doctor's note: the reception must call, a click cannot release it.
+        return ValidationError(ON_HOLD_MESSAGE, code="on_hold")
     if appointment.status not in (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED):
         return ValidationError(_("This appointment can no longer be confirmed."), code="not_upcoming")
     return None
 
 
 def appointment_confirm_by_client(*, appointment: Appointment) -> ClientActionResult:
-    """The client says they will come: booked becomes confirmed; confirming again changes nothing."""
+    """The client says they will come: booked becomes confirmed, if the gate still allows it; one it no longer
+    allows (a new block, a clearance gone) is put on hold instead and the front desk told. Confirming again
+    changes nothing."""
     with transaction.atomic():
-        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        appointment = (
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("client", "massage_type", "course")
+            .get(pk=appointment.pk)
+        )
         if appointment.status == Appointment.Status.CONFIRMED:
             return ClientActionResult(appointment, changed=False)
         refusal = confirm_refusal(appointment)
         if refusal is not None:
             raise refusal
+        verdict = gate.appointment_gate(appointment)
+        if holds.stops(verdict):
+            holds.appointment_hold(appointment=appointment, verdict=verdict, source="confirmation")
+            return ClientActionResult(appointment, changed=False, held=True)
         appointment.status = Appointment.Status.CONFIRMED
         appointment.save(update_fields=["status"])
     return ClientActionResult(appointment, changed=True)
@@ -157,6 +169,11 @@ def self_screening_record(
         submission_key=submission_key,
         notes=notes,
     )
+
+
+def self_screening_received(*, submission_key: uuid.UUID) -> bool:
+    """Has the questionnaire of this link been answered already? One query."""
+    return Screening.objects.filter(submission_key=submission_key).exists()
 
 
 def reminder_policy_update(

@@ -7,6 +7,7 @@ appointment starts; the screening link for SCREENING_LINK_MAX_AGE.
 """
 
 import datetime
+import uuid
 
 from django.conf import settings
 from django.core import signing
@@ -93,6 +94,16 @@ def appointment_from_token(token: str, purpose: str):
     if timezone.now() >= appointment.starts_at:
         raise LinkError(LinkError.EXPIRED)
     return appointment
+
+
+# Names the screening a questionnaire link yields; a fixed namespace, so the same link always gives the same key.
+_SCREENING_KEYS = uuid.UUID("6a1f6d2e-52c4-4f0e-9a43-1c9d7b0f3e58")
+
+
+def screening_submission_key(token: str) -> uuid.UUID:
+    """The submission key of the screening a questionnaire link records: one per link (each email's link is
+    signed at its own moment), so a link is used once however often it is submitted."""
+    return uuid.uuid5(_SCREENING_KEYS, token)
 
 
 def client_from_screening_token(token: str):

@@ -40,6 +40,9 @@ _STATUS_REASONS = {
 }
 
 CLAIM_LIMIT = datetime.timedelta(minutes=10)
+# Not sent while the appointment is on hold or awaits a clearance: they say "see you", carry confirm links
+# or ask for answers the front desk will take on the phone.
+HELD_KINDS = (Kind.APPOINTMENT, Kind.COURSE_ENDING, Kind.FRESH_SCREENING)
 MAX_ATTEMPTS = 8
 MAX_BACKOFF_MINUTES = 60
 BATCH = 200
@@ -116,6 +119,13 @@ def why_not(reminder: Reminder, *, now) -> tuple[str, str] | None:
             return State.VOID, Reason.APPOINTMENT_MOVED
         if appointment.status not in Appointment.UPCOMING:
             return State.SKIPPED, _STATUS_REASONS.get(appointment.status, Reason.APPOINTMENT_CANCELLED)
+        # On hold: no reminder, no confirm link, no "see you tomorrow"; the client gets the hold's message.
+        if appointment.status == Appointment.Status.ON_HOLD and reminder.kind in HELD_KINDS:
+            return State.SKIPPED, planning.SKIPPED_ON_HOLD
+        if appointment.status == Appointment.Status.AWAITING_CLEARANCE and reminder.kind in HELD_KINDS:
+            return State.SKIPPED, planning.SKIPPED_AWAITING
+        if reminder.kind == Kind.ON_HOLD and appointment.status != Appointment.Status.ON_HOLD:
+            return State.SKIPPED, Reason.HOLD_RELEASED
     if appointment is not None and appointment.starts_at <= now:
         # Late: its point has passed (the worker or the broker was down too long).
         return State.SKIPPED, Reason.ALREADY_STARTED
@@ -221,13 +231,22 @@ def context_for(reminder: Reminder, *, language: str) -> dict:
         "session": _session(appointment, 1, language) if appointment is not None else None,
         "sessions": [],
     }
-    if appointment is not None and reminder.kind in (Kind.APPOINTMENT, Kind.MOVED, Kind.COURSE_ENDING):
+    if (
+        appointment is not None
+        and reminder.kind in (Kind.APPOINTMENT, Kind.MOVED, Kind.COURSE_ENDING)
+        and appointment.status in Appointment.BOOKABLE
+    ):
+        # Only for what the client may confirm: never for a session on hold or awaiting a clearance.
         context["confirm_url"] = _absolute(links.confirm_url(appointment))
         context["cancel_url"] = _absolute(links.cancel_url(appointment))
     if reminder.kind == Kind.FRESH_SCREENING:
         context["screening_url"] = _absolute(links.screening_url(reminder.client))
     if course is not None and reminder.kind in (Kind.COURSE_BOOKED, Kind.COURSE_CHANGED):
         context["sessions"] = _course_sessions(course, language)
+        # Pencilled in until the client brings a doctor's note; the email names no diagnosis.
+        context["awaiting_clearance"] = course.appointments.filter(
+            status=Appointment.Status.AWAITING_CLEARANCE
+        ).exists()
     if course is not None and reminder.kind == Kind.CANCELLED and appointment is None:
         context["sessions"] = _course_sessions(course, language, statuses=[Appointment.Status.CANCELLED])
         context["sessions"] = [s for s in context["sessions"] if s.starts_utc > reminder.due_at]

@@ -289,6 +289,37 @@ def plan_course_changed(course: Course, *, now=None) -> list[Reminder]:
     ]
 
 
+# Why a reminder was skipped while its appointment could not take place as booked; released, it is due again.
+SKIPPED_ON_HOLD = Reminder.Reason.ON_HOLD
+SKIPPED_AWAITING = Reminder.Reason.AWAITING_CLEARANCE
+
+
+def plan_on_hold(appointment: Appointment, *, key: str, now=None) -> Reminder:
+    """The one neutral message of a hold: "please call us", no health detail; `key` is the hold's, so a
+    course's sessions held together send one message. Due now."""
+    return _ensure(
+        key=key,
+        client_id=appointment.client_id,
+        kind=Kind.ON_HOLD,
+        due_at=now or timezone.now(),
+        appointment=appointment,
+        course=appointment.course,
+    )
+
+
+def plan_released(appointment: Appointment, *, now=None) -> list[Reminder]:
+    """A hold was released or a clearance arrived: the reminders skipped meanwhile are due again (the
+    dispatcher skips them still if their time has passed), and whatever is missing is planned."""
+    now = now or timezone.now()
+    Reminder.objects.filter(
+        appointment=appointment, state=State.SKIPPED, reason__in=[SKIPPED_ON_HOLD, SKIPPED_AWAITING]
+    ).update(state=State.DUE, reason="", claimed_at=None, retry_at=None)
+    plan_appointment(appointment, now=now)
+    if appointment.course_id:
+        plan_course_ending(appointment.course, now=now)
+    return []
+
+
 # --- the scan -----------------------------------------------------------------------------------
 
 

@@ -33,6 +33,16 @@ def test_receptionist_registers_a_client_screens_high_pressure_and_sees_only_the
     )
 
     page.click(f"a[href='/screening/clients/{client.pk}/new/']")
+    # Nothing is answered beforehand: one click does not record a clean screening.
+    assert page.locator("input[type=radio]:checked").count() == 0
+    page.click("input[type=submit][name=save]")
+    page.wait_for_load_state()
+    assert page.locator(".invalid-feedback, [id^=error_]").count() > 0
+    assert Screening.objects.filter(client=client).count() == 0
+    # The day-of questions are asked at check-in, not here.
+    assert page.locator("input[name=q_fever]").count() == 0
+    for radio in page.locator("input[type=radio][value=no]").all():
+        radio.check()
     page.check("input[name=q_high-blood-pressure][value=yes]")
     page.click("input[type=submit][name=save]")
     page.wait_for_url(re.compile(rf"/clients/{client.pk}/$"))

@@ -85,6 +85,9 @@ def test_masseur_acknowledges_a_flag_checks_in_signs_a_log_and_sees_it_in_histor
 
     page.get_by_test_id("review-checkin").click()
     page.wait_for_url(f"**/appointments/{appointment.pk}/check-in/")
+    # Every day-of question is answered: none is answered beforehand.
+    for name in ("fever", "intoxication", "menstruation", "acute_pain"):
+        page.check(f"input[name={name}][value=no]")
     page.click("input[name=check_in]")
     page.wait_for_url(f"**/appointments/{appointment.pk}/log/")
     assert Appointment.objects.get(pk=appointment.pk).status == Appointment.Status.CHECKED_IN

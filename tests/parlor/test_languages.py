@@ -59,6 +59,7 @@ SKIP = {
     "sessions:course-shorten",
     "sessions:flag-acknowledge",
     "clients:client-export",  # a ZIP download, not a page
+    "sessions:appointment-release",  # POST only
     "clients:client-withdraw-consent",  # POST only
     "",  # media files in development
 }

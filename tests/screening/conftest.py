@@ -21,9 +21,10 @@ def catalogue(db):
 def record(catalogue):
     """record(client, "high-blood-pressure", ..., taken_at=..., details={code: {...}}, notes={code: "..."})."""
 
-    def _record(client, *codes, taken_at=None, details=None, notes=None, taken_by=None):
+    def _record(client, *codes, taken_at=None, details=None, notes=None, taken_by=None, source="staff"):
         details, notes = details or {}, notes or {}
         return services.screening_record(
+            source=source,
             client=client,
             answers={"questions": {code: {"answer": True} for code in codes}},
             findings=[

@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from parlor.models import MassageType
-from screening.access import can_view_health_record
-from screening.models import Screening
+from screening.access import can_view_health_record, can_write_health_record
+from screening.models import Clearance, Contraindication, Screening
 from sessions.models import Appointment
 from tests.factories import MasseurFactory, UserFactory
 from tests.screening.conftest import book, make_clearance
@@ -205,11 +205,44 @@ def test_masseur_not_booked_sees_clearance_metadata_only(masseur_client, sensiti
     assert _health_urls(client_record, sensitive)["scan"] not in page
 
 
-def test_masseur_not_booked_returns_to_the_client_page_after_recording(masseur_client, client_record, not_booked):
+def test_masseur_not_booked_may_not_record_a_screening(masseur_client, client_record, not_booked):
+    url = reverse("screening:screening-create", args=[client_record.pk])
+    assert masseur_client.get(url).status_code == 403
+    assert masseur_client.post(url, answers(yes=("oncology",))).status_code == 403
+    assert not Screening.objects.filter(client=client_record).exists()
+
+
+def test_masseur_not_booked_may_not_add_a_clearance(masseur_client, client_record, not_booked):
+    url = reverse("screening:clearance-create", args=[client_record.pk])
+    data = {
+        "kind": "permission",
+        "doctor_name": "Д-р Савченко",
+        "issued_on": "2026-11-01",
+        "valid_until": "2026-12-31",
+        "covers_contraindication": Contraindication.objects.get(code="skin-disease").pk,
+    }
+    assert masseur_client.get(url).status_code == 403
+    assert masseur_client.post(url, data).status_code == 403
+    assert not Clearance.objects.filter(client=client_record).exists()
+
+
+def test_masseur_not_booked_is_not_offered_to_record_on_the_client_page(masseur_client, client_record, not_booked):
+    page = masseur_client.get(client_record.get_absolute_url()).content.decode()
+    assert reverse("screening:screening-create", args=[client_record.pk]) not in page
+    assert reverse("screening:clearance-create", args=[client_record.pk]) not in page
+
+
+def test_masseur_booked_records_a_screening_and_a_clearance(masseur_client, client_record, booked):
     response = masseur_client.post(reverse("screening:screening-create", args=[client_record.pk]), answers())
-    assert Screening.objects.filter(client=client_record).count() == 1
     assert response.status_code == 302
-    assert response.url == client_record.get_absolute_url()
+    assert Screening.objects.filter(client=client_record).count() == 1
+    assert masseur_client.get(reverse("screening:clearance-create", args=[client_record.pk])).status_code == 200
+
+
+def test_reception_records_for_any_client(reception_client, client_record):
+    response = reception_client.post(reverse("screening:screening-create", args=[client_record.pk]), answers())
+    assert response.status_code == 302
+    assert can_write_health_record(UserFactory(username="desk2", role="Receptionist"), client_record) is True
 
 
 def test_masseur_loses_the_record_when_the_only_appointment_is_cancelled(

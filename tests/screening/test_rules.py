@@ -34,7 +34,7 @@ def screened(*findings, days_ago=0):
     return ScreeningFacts(taken_on=DAY - datetime.timedelta(days=days_ago), findings=tuple(findings))
 
 
-def judge(*, facts=ADULT, massage_type=CLASSIC, day=DAY, screening=None, clearances=(), stale=90):
+def judge(*, facts=ADULT, massage_type=CLASSIC, day=DAY, screening=None, clearances=(), stale=90, course=None):
     return evaluate(
         facts=facts,
         massage_type=massage_type,
@@ -42,6 +42,7 @@ def judge(*, facts=ADULT, massage_type=CLASSIC, day=DAY, screening=None, clearan
         screening=screening,
         clearances=list(clearances),
         stale_after_days=stale,
+        course=course,
     )
 
 
@@ -462,3 +463,159 @@ def test_status_severity_order():
         Status.NEEDS_SCREENING,
         Status.BLOCKED,
     ]
+
+
+# --- Overrides lift the blocks they name, nothing else ---------------------------------------------
+
+
+def test_overridden_lifts_the_named_block_and_keeps_the_adaptations():
+    verdict = judge(screening=screened(finding("oncology"), finding("high-blood-pressure")))
+
+    lifted = verdict.overridden({"oncology"})
+
+    assert (verdict.status, lifted.status) == (Status.BLOCKED, Status.ADAPTED)
+    assert lifted.blockers == ()
+    assert lifted.overridden_blockers == (rules.Concern("oncology", "Oncology"),)
+    assert lifted.reasons == ("High blood pressure: work from the neck down, not bottom-up.",)
+
+
+def test_overridden_a_block_it_does_not_name_still_blocks():
+    # Written for the oncology; a first-trimester pregnancy recorded since is another block.
+    verdict = judge(screening=screened(finding("oncology"), finding("pregnancy", pregnancy_weeks=8)))
+
+    lifted = verdict.overridden({"oncology"})
+
+    assert lifted.status == Status.BLOCKED
+    assert [b.code for b in lifted.blockers] == ["pregnancy"]
+    assert lifted.reasons == ("Pregnancy: no massage in the first trimester.",)
+
+
+def test_overridden_never_stands_in_for_a_missing_clearance_or_screening():
+    blocked_and_skin = judge(screening=screened(finding("oncology"), finding("skin-disease")))
+    blocked_and_stale = judge(screening=screened(finding("oncology"), days_ago=100))
+
+    assert blocked_and_skin.overridden({"oncology"}).status == Status.NEEDS_CLEARANCE
+    assert blocked_and_stale.overridden({"oncology"}).status == Status.NEEDS_SCREENING
+
+
+def test_overridden_with_nothing_covered_is_the_same_verdict():
+    verdict = judge(screening=screened(finding("oncology")))
+    assert verdict.overridden(set()) is verdict
+    assert verdict.overridden({"fever"}) is verdict
+
+
+# --- Each adaptation once -------------------------------------------------------------------------
+
+
+def test_each_adaptation_is_listed_once_however_many_findings_lead_to_it():
+    allergic = ClientFacts(birth_date=ADULT.birth_date, allergens=("Rose",))
+    screening = screened(finding("product-allergy", allergens=["rose"]), finding("high-blood-pressure"))
+
+    verdict = judge(facts=allergic, screening=screening)
+
+    reasons = [a.reason for a in verdict.adaptations]
+    assert reasons == [
+        "High blood pressure: work from the neck down, not bottom-up.",
+        "Allergen rose is not to be used.",
+    ]
+    assert list(verdict.reasons) == reasons
+    assert verdict.other_reasons == ()
+
+
+# --- Notes beside findings ------------------------------------------------------------------------
+
+
+def test_notes_typed_beside_findings_reach_the_verdict():
+    skin = FindingFacts(code="skin-disease", kind="relative", name="Skin disease", note=" lower back, left, 3 cm ")
+    plain = finding("high-blood-pressure")
+
+    verdict = judge(screening=screened(skin, plain))
+
+    assert verdict.finding_notes == (rules.FindingNote("skin-disease", "Skin disease", "lower back, left, 3 cm"),)
+
+
+# --- A self-report adds, never removes ----------------------------------------------------------------
+
+
+def test_combine_a_self_report_saying_no_keeps_what_staff_recorded():
+    staff = screened(finding("oncology"), finding("product-allergy", allergens=["rose"]), days_ago=20)
+    clean = screened(days_ago=2)
+
+    combined = rules.combine(staff, [clean])
+
+    assert [f.code for f in combined.findings] == ["oncology", "product-allergy"]
+    assert combined.taken_on == DAY - datetime.timedelta(days=2)  # the client did answer then
+    assert judge(screening=combined).status == Status.BLOCKED
+    assert judge(screening=combined).allergens == ("rose",)
+
+
+def test_combine_a_self_report_adds_findings_and_allergens():
+    staff = screened(finding("product-allergy", allergens=["rose"]), days_ago=20)
+    report = screened(finding("product-allergy", allergens=["Orange"]), finding("skin-disease"), days_ago=1)
+
+    combined = rules.combine(staff, [report])
+
+    assert judge(screening=combined).allergens == ("orange", "rose")
+    assert judge(screening=combined).status == Status.NEEDS_CLEARANCE
+
+
+def test_combine_without_a_staff_screening_takes_the_self_reports():
+    report = screened(finding("kidney-disease"), days_ago=1)
+    assert [f.code for f in rules.combine(None, [report]).findings] == ["kidney-disease"]
+    assert rules.combine(None, []) is None
+
+
+def test_combine_pregnancy_weeks_count_from_when_they_were_reported():
+    staff = screened(finding("pregnancy", pregnancy_weeks=20), days_ago=70)  # week 30 by now
+    report = screened(days_ago=7)
+
+    verdict = judge(screening=rules.combine(staff, [report]))
+
+    assert verdict.adaptations[0].reason == "Pregnancy, week 30: sacrum and coccyx avoided."
+
+
+# --- The day's answers judged by the same rules ----------------------------------------------------
+
+
+def test_with_day_of_acute_pain_needs_a_permission_before_a_classic_massage():
+    pain = FindingFacts(code="acute-back-pain", kind="relative", name="Acute pain", is_day_of=True)
+    screening = rules.with_day_of(screened(days_ago=10), [pain], DAY)
+
+    assert judge(screening=screening).status == Status.NEEDS_CLEARANCE
+    assert judge(screening=screening, clearances=[permission("acute-back-pain")]).status == Status.ALLOWED
+    assert judge(screening=screening, massage_type=THERAPEUTIC, clearances=[referral(DAY, DAY)]).status == (
+        Status.BLOCKED
+    )
+    assert rules.with_day_of(None, [pain], DAY) is None
+
+
+# --- The stale-screening rule for courses ---------------------------------------------------------
+
+
+def course_from(days_from_now: int, length: int = 10) -> rules.CourseFacts:
+    return rules.CourseFacts(starts_on=DAY + datetime.timedelta(days=days_from_now), length_days=length)
+
+
+def test_a_course_started_on_an_85_day_old_screening_stays_bookable_to_its_end():
+    screening = screened(days_ago=85)
+    for offset in range(10):  # sessions on screening days 85 to 94
+        day = DAY + datetime.timedelta(days=offset)
+        assert judge(day=day, screening=screening, course=course_from(0)).status == Status.ALLOWED, offset
+    # The same day as a single session is too old.
+    assert judge(day=DAY + datetime.timedelta(days=9), screening=screening).status == Status.NEEDS_SCREENING
+
+
+def test_a_course_starts_only_on_a_screening_within_the_limit():
+    verdict = judge(screening=screened(days_ago=91), course=course_from(0))
+    assert verdict.status == Status.NEEDS_SCREENING
+    assert verdict.reasons == ("The latest screening (2026-08-24) is older than 90 days.",)
+
+
+def test_a_course_running_past_the_limit_by_more_than_its_length_needs_a_fresh_screening():
+    screening = screened(days_ago=85)
+    late = DAY + datetime.timedelta(days=16)  # screening day 101: past 90 + 10
+
+    verdict = judge(day=late, screening=screening, course=course_from(0))
+
+    assert verdict.status == Status.NEEDS_SCREENING
+    assert verdict.reasons[0].startswith("The course runs past the 90-day limit of the screening of 2026-08-30")

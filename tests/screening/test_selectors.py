@@ -147,3 +147,53 @@ def test_questionnaire_leaves_out_local_areas_and_inactive_entries(catalogue):
     assert "spine" not in codes
     assert len(codes) == 23
     assert codes[0] == "fracture"
+
+
+# --- A self-report never removes what staff recorded --------------------------------------------
+
+
+def test_verdict_for_a_self_report_saying_no_keeps_the_staff_finding_and_allergens(record, client_record):
+    record(
+        client_record,
+        "oncology",
+        "product-allergy",
+        taken_at=at(DAY - datetime.timedelta(days=20)),
+        details={"product-allergy": {"allergens": ["rose"]}},
+    )
+    record(client_record, taken_at=at(DAY - datetime.timedelta(days=1)), source="self_reported")
+
+    verdict = selectors.verdict_for(client=client_record, massage_type=None, day=DAY)
+
+    assert verdict.status == Status.BLOCKED
+    assert [b.code for b in verdict.blockers] == ["oncology"]
+    assert verdict.allergens == ("rose",)
+    assert verdict.screening_taken_on == DAY - datetime.timedelta(days=1)
+
+
+def test_verdict_for_a_self_report_adds_a_finding_at_once(record, client_record):
+    record(client_record, taken_at=at(DAY - datetime.timedelta(days=20)))
+    record(client_record, "skin-disease", taken_at=at(DAY - datetime.timedelta(days=1)), source="self_reported")
+
+    assert selectors.verdict_for(client=client_record, massage_type=None, day=DAY).status == Status.NEEDS_CLEARANCE
+
+
+def test_verdict_for_a_staff_screening_without_the_finding_removes_it(record, client_record):
+    record(client_record, "oncology", taken_at=at(DAY - datetime.timedelta(days=20)))
+    record(client_record, "oncology", taken_at=at(DAY - datetime.timedelta(days=10)), source="self_reported")
+    record(client_record, taken_at=at(DAY - datetime.timedelta(days=2)))
+
+    assert selectors.verdict_for(client=client_record, massage_type=None, day=DAY).status == Status.ALLOWED
+
+
+def test_verdicts_for_many_judges_self_reports_as_verdict_for(record):
+    staff_only, with_report = ClientFactory(), ClientFactory()
+    for person in (staff_only, with_report):
+        record(person, "oncology", taken_at=at(DAY - datetime.timedelta(days=20)))
+    record(with_report, "high-blood-pressure", taken_at=at(DAY - datetime.timedelta(days=1)), source="self_reported")
+
+    many = selectors.verdicts_for_many([staff_only, with_report], None, DAY)
+
+    for person in (staff_only, with_report):
+        assert many[person.pk] == selectors.verdict_for(client=person, massage_type=None, day=DAY)
+    assert [b.code for b in many[with_report.pk].blockers] == ["oncology"]
+    assert [a.code for a in many[with_report.pk].adaptations] == ["high-blood-pressure"]

@@ -1,4 +1,5 @@
 import datetime
+import re
 import uuid
 
 import pytest
@@ -26,8 +27,11 @@ def _media(settings, tmp_path):
 
 
 def answers(key=None, yes=(), **extra):
+    """Every standing question answered (no when not in `yes`); the day-of ones are asked at check-in."""
     data = {"submission_key": str(key or uuid.uuid4()), "notes": ""}
     for entry in selectors.questionnaire():
+        if entry.is_day_of:
+            continue
         data[f"q_{entry.code}"] = "yes" if entry.code in yes else "no"
         data[f"note_{entry.code}"] = ""
     data.update(extra)
@@ -41,17 +45,84 @@ def create_url(client):
 # --- The questionnaire ------------------------------------------------------------
 
 
-def test_questionnaire_asks_every_active_entry_with_day_of_apart(reception_client, client_record):
+DAY_OF_QUESTIONS = [
+    "Do you have a raised temperature today?",
+    "Have you had alcohol or other substances today?",
+    "Are you menstruating today?",
+    "Do you have acute back pain today?",
+]
+
+
+def test_questionnaire_asks_every_active_standing_entry_and_no_day_of_question(reception_client, client_record):
     response = reception_client.get(create_url(client_record))
     assert response.status_code == 200
     page = response.content.decode()
     for entry in selectors.questionnaire():
-        assert entry.question_en in page
-    assert page.index("On the day of the visit") < page.index("Do you have a raised temperature today?")
-    assert page.index("Do you have cancer or a tumour?") < page.index("On the day of the visit")
+        assert (entry.question_en in page) is (not entry.is_day_of)
+    # The day-of questions are asked at check-in, on the day.
+    for question in DAY_OF_QUESTIONS:
+        assert question not in page
+    assert "Are you pregnant? If so, in which week?" in page  # a woman of 41
     form = response.context["form"]
     assert isinstance(form.initial["submission_key"], uuid.UUID)
     assert page.count('name="submission_key"') == 1
+
+
+def test_questionnaire_starts_with_every_question_unanswered(reception_client, client_record):
+    page = reception_client.get(create_url(client_record)).content.decode()
+    assert 'name="q_oncology"' in page
+    assert "checked" not in page
+
+
+def test_questionnaire_with_a_question_unanswered_refuses_to_save(reception_client, client_record):
+    data = answers()
+    del data["q_oncology"]
+
+    response = reception_client.post(create_url(client_record), data)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"q_oncology": ["Answer yes or no."]}
+    assert response.context["form"]["q_kidney-disease"].value() == "no"
+    assert Screening.objects.count() == 0
+
+
+def test_questionnaire_posted_empty_records_nothing(reception_client, client_record):
+    response = reception_client.post(create_url(client_record), {"submission_key": str(uuid.uuid4())})
+
+    assert response.status_code == 200
+    assert "q_oncology" in response.context["form"].errors
+    assert Screening.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("sex", "birth_date", "asked"),
+    [
+        ("female", datetime.date(1990, 1, 1), True),
+        ("male", datetime.date(1990, 1, 1), False),
+        ("female", datetime.date(1960, 1, 1), False),  # 55 or older
+    ],
+)
+def test_questionnaire_asks_about_pregnancy_only_women_below_the_age_limit(
+    reception_client, client_record, sex, birth_date, asked
+):
+    client_record.sex, client_record.birth_date = sex, birth_date
+    client_record.save()
+
+    page = reception_client.get(create_url(client_record)).content.decode()
+
+    assert ('name="q_pregnancy"' in page) is asked
+
+
+def test_questionnaire_age_limit_is_the_managers_setting(reception_client, client_record):
+    from screening.models import QuestionnaireSettings
+
+    client_record.birth_date = datetime.date(1960, 1, 1)
+    client_record.save()
+    QuestionnaireSettings.objects.update_or_create(pk=1, defaults={"female_questions_until_age": 70})
+
+    page = reception_client.get(create_url(client_record)).content.decode()
+
+    assert 'name="q_pregnancy"' in page
 
 
 def test_questionnaire_leaves_out_an_inactive_entry(reception_client, client_record):
@@ -79,12 +150,13 @@ def test_receptionist_records_a_screening_and_returns_to_the_client(reception_cl
         "pregnancy": ("", {"pregnancy_weeks": 20}),
         "product-allergy": ("", {"allergens": ["rose", "orange"]}),
     }
-    assert screening.answers["questions"]["fever"] == {
-        "question": "Do you have a raised temperature today?",
+    assert screening.answers["questions"]["oncology"] == {
+        "question": "Do you have cancer or a tumour?",
         "answer": False,
         "note": "",
-        "day_of": True,
+        "day_of": False,
     }
+    assert "fever" not in screening.answers["questions"]
 
 
 def test_masseur_lands_on_the_screening_after_recording(masseur_client, client_record, booked):
@@ -120,9 +192,9 @@ def test_product_allergy_needs_the_allergen_named(reception_client, client_recor
 
 
 def test_garbled_questionnaire_is_refused_not_a_500(reception_client, client_record):
-    response = reception_client.post(create_url(client_record), {"submission_key": "not-a-uuid", "q_fever": "maybe"})
+    response = reception_client.post(create_url(client_record), {"submission_key": "not-a-uuid", "q_fracture": "maybe"})
     assert response.status_code == 200
-    assert {"submission_key", "q_fever", "q_oncology"} <= set(response.context["form"].errors)
+    assert {"submission_key", "q_fracture", "q_oncology"} <= set(response.context["form"].errors)
 
 
 def test_screening_for_an_unknown_client_is_404(reception_client):
@@ -533,3 +605,12 @@ def test_clearance_issued_in_the_future_is_refused_beside_the_date(reception_cli
     }
     assert 'value="2026-11-11"' in response.content.decode()
     assert Clearance.objects.count() == 0
+
+
+def test_questionnaire_shown_again_with_errors_keeps_its_submission_key(reception_client, client_record):
+    data = answers()
+    del data["q_oncology"]
+
+    page = reception_client.post(create_url(client_record), data).content.decode()
+
+    assert re.search(rf'name="submission_key"\s+value="{data["submission_key"]}"', page)

@@ -45,7 +45,7 @@ def verdict(monkeypatch):
     """Screening says ALLOWED unless a test sets verdict.status; the screening rules have their own tests."""
     fake = FakeVerdict()
 
-    def _verdict(*, client, massage_type, day):
+    def _verdict(*, client, massage_type, day, course=None):
         fake.calls.append({"client": client, "massage_type": massage_type, "day": day})
         return fake
 

@@ -37,6 +37,8 @@ def appointment():
 def answers(key, yes=(), **extra):
     data = {"submission_key": str(key), "notes": ""}
     for entry in selectors.questionnaire():
+        if entry.is_day_of:
+            continue
         data[f"q_{entry.code}"] = "yes" if entry.code in yes else "no"
         data[f"note_{entry.code}"] = ""
     data.update(extra)
@@ -124,17 +126,37 @@ def test_self_screening_get_and_head_change_nothing(client, appointment):
     assert Screening.objects.count() == 0
     assert Reminder.objects.count() == 0
     content = response.content.decode()
-    fever = Contraindication.objects.get(code="fever")
-    assert fever.question_en in content
+    oncology = Contraindication.objects.get(code="oncology")
+    assert oncology.question_en in content
     assert 'data-testid="self-screening-submit"' in content
     assert "Record the screening" not in content
+    assert "checked" not in content  # nothing answered beforehand
+
+
+def test_self_screening_never_asks_the_day_of_questions(client, appointment):
+    content = client.get(
+        reverse("sessions:link-screening", args=[links.screening_token(appointment.client)])
+    ).content.decode()
+    for code in ("fever", "intoxication", "menstruation", "acute-back-pain"):
+        assert Contraindication.objects.get(code=code).question_en not in content
+        assert f'name="q_{code}"' not in content
+
+
+def test_self_screening_speaks_to_the_client(client, appointment):
+    url = reverse("sessions:link-screening", args=[links.screening_token(appointment.client)])
+    response = client.post(url, answers(uuid.uuid4(), yes=("product-allergy", "pregnancy"), allergens=""))
+    content = response.content.decode()
+    assert "Name the oil, cream or aroma you are allergic to." in content
+    assert "Leave it empty if you do not know." in content
+    assert "the client" not in content
+    assert "when she" not in content
 
 
 def test_self_screening_page_asks_in_ukrainian_for_a_ukrainian_client(client):
     person = ClientFactory(language="uk")
-    fever = Contraindication.objects.get(code="fever")
+    oncology = Contraindication.objects.get(code="oncology")
     response = client.get(reverse("sessions:link-screening", args=[links.screening_token(person)]))
-    assert fever.question_uk in response.content.decode()
+    assert oncology.question_uk in response.content.decode()
 
 
 def test_self_screening_post_twice_records_once_and_thanks(client, appointment):
@@ -142,14 +164,40 @@ def test_self_screening_post_twice_records_once_and_thanks(client, appointment):
     data = answers(uuid.uuid4(), yes=("high-blood-pressure",))
     first = client.post(url, data)
     second = client.post(url, data)
-    assert first.status_code == 302 and second.status_code == 302
+    assert first.status_code == 302 and second.status_code == 200
     assert first["Location"].endswith("/thanks/")
+    assert 'data-testid="self-screening-already"' in second.content.decode()
     screenings = list(Screening.objects.filter(client=appointment.client))
     assert len(screenings) == 1
     assert screenings[0].source == Screening.Source.SELF_REPORTED
     assert [f.contraindication.code for f in screenings[0].findings.all()] == ["high-blood-pressure"]
     thanks = client.get(first["Location"])
     assert 'data-testid="self-screening-thanks"' in thanks.content.decode()
+
+
+def test_self_screening_link_is_used_once_other_answers_later_record_nothing(client, appointment):
+    url = reverse("sessions:link-screening", args=[links.screening_token(appointment.client)])
+    client.post(url, answers(uuid.uuid4()))
+
+    again = client.post(url, answers(uuid.uuid4(), yes=("oncology",)))
+    page = client.get(url)
+
+    assert again.status_code == 200
+    assert "Your answers were already received, thank you." in again.content.decode()
+    assert 'data-testid="self-screening-form"' not in page.content.decode()
+    assert Screening.objects.filter(client=appointment.client).count() == 1
+    assert not Screening.objects.filter(findings__contraindication__code="oncology").exists()
+
+
+def test_self_screening_a_new_link_may_be_answered_again(client, appointment):
+    first = links.screening_token(appointment.client)
+    client.post(reverse("sessions:link-screening", args=[first]), answers(uuid.uuid4()))
+    with time_machine.travel(NOW + datetime.timedelta(days=3), tick=False):
+        second = links.screening_token(appointment.client)
+        response = client.post(reverse("sessions:link-screening", args=[second]), answers(uuid.uuid4()))
+
+    assert response.status_code == 302
+    assert Screening.objects.filter(client=appointment.client).count() == 2
 
 
 def test_self_screening_bad_input_keeps_answers_and_saves_nothing(client, appointment):

@@ -80,7 +80,8 @@ def test_flags_check_a_new_absolute_contraindication_holds_and_emails_the_recept
     assert message.to == ["Parlor <noreply@parlor.localhost>"]
     assert message.subject == "Appointment on hold: record needs review (1 March, 12:00)"
     assert day.client.full_name in message.body
-    assert "1 March 2027, 12:00 with Олена" in message.body
+    assert "- 1 March 2027, 12:00, Олена\n" in message.body
+    assert "No massage for now: the manager decides (a written override) or the client rebooks." in message.body
     assert str(day.client.phone) in message.body
     html = message.alternatives[0][0]
     assert day.client.full_name in html
@@ -184,17 +185,18 @@ def test_flags_check_a_relative_contraindication_raises_flags_without_a_hold(dja
     assert mail.outbox == []
 
 
-def test_flags_check_an_acknowledged_absolute_flag_does_not_hold_again(django_capture_on_commit_callbacks):
+def test_flags_check_an_acknowledged_absolute_flag_still_holds(django_capture_on_commit_callbacks):
     day = blocked_day()
-    # The masseur opened the review and acknowledged before the scan came (the review raises flags too).
+    # The masseur opened the review and acknowledged before the scan came (the review raises flags too):
+    # reading a flag does not make the massage any less contraindicated.
     for flag in flag_scan.flags_raise_for(appointment=day.appointment):
         flag_acknowledge(flag=flag, by=day.user)
 
     with django_capture_on_commit_callbacks(execute=True):
         result = flag_scan.flags_check(appointment=day.appointment)
 
-    assert result.held is False
-    assert status_of(day.appointment) == "booked"
+    assert result.held is True
+    assert status_of(day.appointment) == "on_hold"
 
 
 def test_flags_check_a_flag_raised_by_the_review_page_still_holds(django_capture_on_commit_callbacks):
@@ -224,7 +226,7 @@ def test_hold_email_send_a_mail_server_down_keeps_the_hold(caplog, django_captur
         assert flag_scan.flags_check(appointment=day.appointment).held is True
 
     assert status_of(day.appointment) == "on_hold"
-    assert f"could not email the reception about the hold of appointment {day.appointment.pk}" in caplog.text
+    assert "could not email the front desk about the holds of batch" in caplog.text
 
 
 def test_hold_email_send_a_gone_appointment_sends_nothing():
@@ -281,7 +283,9 @@ def test_flag_scan_without_a_last_scan_checks_every_appointment_within_24_hours(
         tomorrow_morning.pk: "on_hold",
         later.pk: "booked",
     }
-    assert len(mail.outbox) == 2
+    # Two sessions of one course held in one pass: one notice listing both.
+    assert len(mail.outbox) == 1
+    assert "- 1 March 2027, 12:00, Олена\n- 2 March 2027, 09:00, Олена\n" in mail.outbox[0].body
 
 
 @pytest.mark.parametrize(
@@ -427,36 +431,41 @@ def test_flag_scan_queries_per_appointment_are_fixed():
     with CaptureQueriesContext(connection) as six:
         assert flag_scan.flag_scan(now=NOW).checked == 6
 
-    # One query finds what is due; then per appointment six reads (previous session, the two
-    # screenings with their findings, clearances) inside a savepoint (BEGIN/COMMIT outside tests).
-    assert (len(one), len(six)) == (1 + 8, 1 + 6 * 8)
+    # One query finds what is due; then per appointment, inside a savepoint (BEGIN/COMMIT outside tests),
+    # seven reads for the flags (previous session, the screenings in force then and now with their
+    # findings, the course's start, clearances) and five for the gate (the course's start, the screenings
+    # in force with their findings, clearances, overrides).
+    assert (len(one), len(six)) == (1 + 14, 1 + 6 * 14)
 
 
 # --- subscriptions and tasks ----------------------------------------------------------------------
 
 
-def test_a_new_screening_queues_a_check_per_upcoming_appointment_on_commit(django_capture_on_commit_callbacks):
+def test_a_new_screening_queues_one_check_of_the_clients_upcoming_appointments_on_commit(
+    django_capture_on_commit_callbacks,
+):
     day = make_day(second_finding=None)
-    tomorrow = another(day, starts_at=at(1, 12))
+    another(day, starts_at=at(1, 12))
     another(day, starts_at=at(2, 12), status="cancelled")
 
-    with mock.patch.object(tasks_flags.raise_flags, "apply_async") as apply_async:
+    with mock.patch.object(tasks_flags.raise_client_flags, "apply_async") as apply_async:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             screen(day.client, "oncology", taken_at=NOW)
         assert apply_async.call_count == 0  # nothing before the commit
         for callback in callbacks:
             callback()
 
-    assert [c.kwargs["args"] for c in apply_async.call_args_list] == [[day.appointment.pk], [tomorrow.pk]]
+    # One task for the client: the sessions it holds make one notice, not one per session.
+    assert [c.kwargs["args"] for c in apply_async.call_args_list] == [[day.client.pk, "screening"]]
 
 
-def test_a_new_clearance_queues_a_check_per_upcoming_appointment(django_capture_on_commit_callbacks):
+def test_a_new_clearance_queues_a_check_of_the_clients_appointments(django_capture_on_commit_callbacks):
     from screening import services
 
     day = make_day(second_finding=None)
 
     with (
-        mock.patch.object(tasks_flags.raise_flags, "apply_async") as apply_async,
+        mock.patch.object(tasks_flags.raise_client_flags, "apply_async") as apply_async,
         django_capture_on_commit_callbacks(execute=True),
     ):
         services.clearance_add(
@@ -469,14 +478,14 @@ def test_a_new_clearance_queues_a_check_per_upcoming_appointment(django_capture_
             created_by=None,
         )
 
-    assert [c.kwargs["args"] for c in apply_async.call_args_list] == [[day.appointment.pk]]
+    assert [c.kwargs["args"] for c in apply_async.call_args_list] == [[day.client.pk, "clearance"]]
 
 
 def test_a_new_screening_for_a_client_without_appointments_queues_nothing(django_capture_on_commit_callbacks):
     from tests.factories import ClientFactory
 
     with (
-        mock.patch.object(tasks_flags.raise_flags, "apply_async") as apply_async,
+        mock.patch.object(tasks_flags.raise_client_flags, "apply_async") as apply_async,
         django_capture_on_commit_callbacks(execute=True),
     ):
         screen(ClientFactory(), "oncology", taken_at=NOW)
@@ -484,18 +493,20 @@ def test_a_new_screening_for_a_client_without_appointments_queues_nothing(django
     apply_async.assert_not_called()
 
 
-def test_queue_flag_checks_a_broker_error_is_logged_and_stops_the_queueing(caplog):
+def test_queue_flag_checks_a_broker_error_is_logged_and_queues_nothing(caplog):
     from kombu.exceptions import OperationalError
 
     day = make_day(second_finding=None)
     another(day, starts_at=at(1, 12))
 
-    with mock.patch.object(tasks_flags.raise_flags, "apply_async", side_effect=OperationalError("down")) as apply_async:
+    with mock.patch.object(
+        tasks_flags.raise_client_flags, "apply_async", side_effect=OperationalError("down")
+    ) as apply_async:
         assert subscriptions.queue_flag_checks(client_id=day.client.pk) == 0
 
     # One wait on a dead broker, not one per appointment; the scan catches up.
     assert apply_async.call_count == 1
-    assert f"could not queue the flags check of appointment {day.appointment.pk}" in caplog.text
+    assert f"could not queue the flags check of client {day.client.pk}" in caplog.text
 
 
 def test_subscriptions_a_gone_screening_or_clearance_queues_nothing():
@@ -526,19 +537,19 @@ def test_recording_a_screening_succeeds_with_the_broker_down(
     # The real publish against the dead broker, watched: how long it waits is the retry policy's
     # doing (one quick retry), which is what is asserted, not the seconds it took on this machine.
     publishes = []
-    real_apply_async = tasks_flags.raise_flags.apply_async
+    real_apply_async = tasks_flags.raise_client_flags.apply_async
 
     def watched_apply_async(*args, **kwargs):
         publishes.append(kwargs.get("retry_policy"))
         return real_apply_async(*args, **kwargs)
 
-    monkeypatch.setattr(tasks_flags.raise_flags, "apply_async", watched_apply_async)
+    monkeypatch.setattr(tasks_flags.raise_client_flags, "apply_async", watched_apply_async)
 
     with django_capture_on_commit_callbacks(execute=True):
         screening = screen(day.client, "oncology", taken_at=NOW)
 
     assert screening.pk is not None
-    assert f"could not queue the flags check of appointment {day.appointment.pk}" in caplog.text
+    assert f"could not queue the flags check of client {day.client.pk}" in caplog.text
     assert publishes == [subscriptions.PUBLISH_RETRY]
     assert subscriptions.PUBLISH_RETRY["max_retries"] <= 1
     # The scan catches up.

@@ -7,11 +7,11 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.urls import reverse
 
 from parlor import roles
-from sessions.care.checkin import DayOfAnswers, appointment_check_in, hold_reason
+from sessions.care.checkin import DayOfAnswers, appointment_check_in
 from sessions.care.myday import my_day
 from sessions.care.review import PainSample, pain_chart
 from sessions.flags.services import flag_acknowledge, flags_raise_for
-from sessions.models import Appointment, DayOfCheck, Flag, SessionLog
+from sessions.models import Appointment, DayOfCheck, Flag, Hold, Override, SessionLog
 from tests.factories import ClientFactory, UserFactory
 from tests.sessions.factories import AppointmentFactory
 from tests.sessions.test_masseur_support import NOW, TODAY, at, logged_in, make_day, screen
@@ -37,12 +37,49 @@ def _status(appointment) -> str:
 # --- check-in -----------------------------------------------------------------------------------
 
 
-def test_hold_reason_acute_pain_holds_only_therapeutic_massage():
-    assert hold_reason(DayOfAnswers(acute_pain=True), massage_type_code="therapeutic-back") == (
-        "acute back pain before a therapeutic massage"
+def test_appointment_check_in_acute_pain_before_a_classic_massage_without_a_permission_holds():
+    # The same rule as in a screening: massage only after the attack, with a doctor's permission.
+    day = make_day(second_finding=None)
+
+    check = appointment_check_in(appointment=day.appointment, answers=DayOfAnswers(acute_pain=True), by=day.user)
+
+    assert (check.outcome, check.hold_reason) == (
+        DayOfCheck.Outcome.ON_HOLD,
+        "Acute exacerbation of a back disease (acute pain)",
     )
-    assert hold_reason(DayOfAnswers(acute_pain=True), massage_type_code="classic-back") == ""
-    assert hold_reason(DayOfAnswers(fever=True, intoxication=True), massage_type_code="x") == "fever, intoxication"
+    assert _status(day.appointment) == Appointment.Status.ON_HOLD
+    hold = Hold.objects.get(appointment=day.appointment)
+    assert (hold.cause, hold.advice, hold.source, hold.held_by) == ("day_of", "clearance", "check-in", day.user)
+
+
+def test_appointment_check_in_acute_pain_with_a_valid_permission_checks_in():
+    from screening.models import Clearance, Contraindication
+
+    day = make_day(second_finding=None)
+    Clearance.objects.create(
+        client=day.client,
+        kind=Clearance.Kind.PERMISSION,
+        doctor_name="Д-р Савченко",
+        issued_on=TODAY - datetime.timedelta(days=3),
+        valid_until=TODAY + datetime.timedelta(days=30),
+        covers_contraindication=Contraindication.objects.get(code="acute-back-pain"),
+    )
+
+    check = appointment_check_in(appointment=day.appointment, answers=DayOfAnswers(acute_pain=True), by=day.user)
+
+    assert check.outcome == DayOfCheck.Outcome.OK
+    assert _status(day.appointment) == Appointment.Status.CHECKED_IN
+
+
+def test_appointment_check_in_fever_and_intoxication_name_both_in_the_hold_reason():
+    day = make_day(second_finding=None)
+
+    check = appointment_check_in(
+        appointment=day.appointment, answers=DayOfAnswers(fever=True, intoxication=True), by=day.user
+    )
+
+    assert check.hold_reason == "High body temperature (fever), Alcohol or drug intoxication"
+    assert Hold.objects.get(appointment=day.appointment).advice == "rebook"
 
 
 def test_appointment_check_in_with_open_flags_is_refused():
@@ -79,16 +116,17 @@ def test_appointment_check_in_twice_returns_the_first_check():
 
 
 def test_appointment_check_in_fever_puts_on_hold_and_emails_reception(django_capture_on_commit_callbacks, settings):
+    settings.RECEPTION_EMAIL = "desk@parlor.example"
     day = make_day(second_finding=None)
 
     with django_capture_on_commit_callbacks(execute=True):
         check = appointment_check_in(appointment=day.appointment, answers=DayOfAnswers(fever=True), by=day.user)
 
-    assert (check.outcome, check.hold_reason) == (DayOfCheck.Outcome.ON_HOLD, "fever")
+    assert (check.outcome, check.hold_reason) == (DayOfCheck.Outcome.ON_HOLD, "High body temperature (fever)")
     assert _status(day.appointment) == Appointment.Status.ON_HOLD
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
-    assert message.to == [settings.DEFAULT_FROM_EMAIL]
+    assert message.to == ["desk@parlor.example"]
     # No health details: who and when, and "call the client".
     assert "fever" not in message.body.lower() and "температур" not in message.body.lower()
     assert day.client.full_name in message.body
@@ -125,14 +163,43 @@ def test_appointment_check_in_blocked_verdict_is_refused():
     assert _status(day.appointment) == Appointment.Status.BOOKED
 
 
-def test_appointment_check_in_blocked_with_a_managers_override_checks_in():
+def test_appointment_check_in_blocked_with_a_managers_override_of_that_block_checks_in():
     day = make_day(second_finding="oncology")
     _acknowledge_all(day)
-    Appointment.objects.filter(pk=day.appointment.pk).update(override_reason="Дозвіл онколога", override_by=day.user)
+    Override.objects.create(appointment=day.appointment, covers=["oncology"], reason="Дозвіл онколога", by=day.user)
 
     check = appointment_check_in(appointment=day.appointment, answers=DayOfAnswers(), by=day.user)
 
     assert check.outcome == DayOfCheck.Outcome.OK
+
+
+def test_appointment_check_in_a_later_different_block_is_not_covered_by_an_earlier_override():
+    # The override was written for the oncology; a first-trimester pregnancy recorded since blocks again.
+    day = make_day(second_finding="oncology")
+    Override.objects.create(appointment=day.appointment, covers=["oncology"], reason="Дозвіл онколога", by=day.user)
+    screen(day.client, "oncology", "pregnancy", taken_at=at(-1, 9), details={"pregnancy": {"pregnancy_weeks": 8}})
+    _acknowledge_all(day)
+
+    with pytest.raises(ValidationError) as exc:
+        appointment_check_in(appointment=day.appointment, answers=DayOfAnswers(), by=day.user)
+
+    assert exc.value.messages == [
+        "The screening does not allow the session today (blocked): Pregnancy: no massage in the first trimester."
+    ]
+    assert _status(day.appointment) == Appointment.Status.BOOKED
+
+
+def test_appointment_check_in_awaiting_clearance_is_refused():
+    day = make_day(second_finding=None)
+    Appointment.objects.filter(pk=day.appointment.pk).update(status=Appointment.Status.AWAITING_CLEARANCE)
+
+    with pytest.raises(ValidationError) as exc:
+        appointment_check_in(appointment=day.appointment, answers=DayOfAnswers(), by=day.user)
+
+    assert exc.value.messages == [
+        "The session awaits a doctor's clearance: it starts once the reception has recorded it."
+    ]
+    assert not DayOfCheck.objects.exists()
 
 
 def test_appointment_check_in_needs_screening_is_refused():
@@ -195,7 +262,8 @@ def test_my_day_view_query_count_does_not_grow(count, django_assert_max_num_quer
         )
     web = logged_in(day.user)
 
-    with django_assert_max_num_queries(10) as captured:
+    # The gate's verdicts add the courses' starts and the overrides to what the page read before.
+    with django_assert_max_num_queries(12) as captured:
         response = web.get(reverse("sessions:my-day"))
 
     assert len(response.context["rows"]) == count + 1

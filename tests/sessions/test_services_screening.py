@@ -80,4 +80,12 @@ def test_booking_with_an_absolute_contraindication_is_overridden_by_a_manager_wi
 
     appointment = _book(world, booked_by=manager, override_reason="Oncologist's letter of 2027-02-01 allows it")
 
-    assert appointment.override_by == manager
+    override = appointment.overrides.get()
+    # What blocked, who, when, why.
+    assert (override.covers, override.covers_names, override.by, override.reason) == (
+        ["oncology"],
+        ["Oncological disease"],
+        manager,
+        "Oncologist's letter of 2027-02-01 allows it",
+    )
+    assert override.at <= timezone.now()

@@ -9,7 +9,7 @@ from clients.models import AccessEntry
 from screening import services as screening_services
 from screening.models import Contraindication
 from sessions.booking import page_selectors as booking_support
-from sessions.models import Appointment, Course
+from sessions.models import Appointment, Course, Override
 from tests.clients.helpers import make_client
 from tests.factories import ClientFactory, MasseurFactory, RoomFactory, UserFactory, WorkingHoursFactory
 from tests.sessions.conftest import MONDAY, make_world
@@ -263,7 +263,7 @@ def test_course_create_blocked_booked_by_a_manager_with_a_reason(world, manager_
     screen(world.client, "oncology")
     response, _data = book_course(manager_client, world, planned_sessions=2, override_reason="Oncologist allows it")
     assert response.status_code == 302
-    assert set(Appointment.objects.values_list("override_reason", flat=True)) == {"Oncologist allows it"}
+    assert list(Override.objects.values_list("reason", "covers")) == [("Oncologist allows it", ["oncology"])] * 2
 
 
 # --- course-detail and its actions ---------------------------------------------------------------
@@ -545,7 +545,7 @@ def test_appointment_book_blocked_booked_by_a_manager_with_a_reason(world, manag
     assert 'name="override_reason"' in shown.content.decode()
     response = manager_client.post(BOOK, book_data(world, override_reason="Oncologist's letter"))
     assert response.status_code == 302
-    assert Appointment.objects.get().override_reason == "Oncologist's letter"
+    assert Appointment.objects.get().overrides.get().reason == "Oncologist's letter"
 
 
 # --- appointment pages ------------------------------------------------------------------------------

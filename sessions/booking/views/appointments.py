@@ -15,9 +15,9 @@ from parlor.formats import when
 from parlor.models import MassageType, Masseur, Room
 from parlor.view_helpers import add_errors, require_perm
 from screening.access import open_health_record
+from sessions.booking import gate, holds, selectors, services
 from sessions.booking import page_selectors as booking_support
-from sessions.booking import selectors, services
-from sessions.booking.forms import AppointmentBookForm, AppointmentMoveForm, ReasonForm
+from sessions.booking.forms import AppointmentBookForm, AppointmentMoveForm, ReasonForm, ReleaseForm
 from sessions.models import Appointment
 
 ADD_APPOINTMENT = "treatments.add_appointment"
@@ -136,24 +136,63 @@ def _appointment_or_404(pk: int) -> Appointment:
 def appointment_detail(request, pk):
     require_perm(request, VIEW_APPOINTMENT)
     appointment = _appointment_or_404(pk)
+    return render(request, "sessions/appointment_detail.html", _detail_context(request, appointment))
+
+
+def _detail_context(request, appointment: Appointment, *, release_form: ReleaseForm | None = None) -> dict:
+    """The appointment with the gate's verdict, its holds (why, who, when; the findings only for those who may
+    see the health record), its overrides and what the user may do about a hold."""
     can_change = request.user.has_perm(CHANGE_APPOINTMENT)
+    verdict = gate.appointment_gate(appointment)
+    hold_history = holds.holds_of(appointment)
+    hold = next((h for h in hold_history if h.is_open), None)
+    refusal = holds.release_refusal(appointment, hold, verdict) if hold else None
+    may_override = can_override(request)
+    # The page shows findings, adaptations and override reasons to those who may see them: a trail entry.
+    shows_health = open_health_record(request, appointment.client, obj=appointment)
+    return {
+        "appointment": appointment,
+        "verdict": verdict,
+        "progress": selectors.course_progress(course=appointment.course) if appointment.course_id else None,
+        "is_upcoming": appointment.status in Appointment.UPCOMING,
+        "has_started": appointment.starts_at <= timezone.now(),
+        "can_change": can_change,
+        "cancel_form": ReasonForm(),
+        "can_view_health": shows_health,
+        "shows_health": shows_health,
+        "hold": hold,
+        "hold_history": [h for h in hold_history if not h.is_open],
+        "overrides": list(appointment.overrides.select_related("by")),
+        # Reception releases once the verdict allows it; a block that remains needs the manager's override.
+        "can_release": can_change and hold is not None and refusal is None,
+        "release_refusal": refusal,
+        "can_override_release": can_change and may_override and hold is not None and bool(verdict.blockers),
+        "release_form": release_form or ReleaseForm(),
+    }
+
+
+@require_POST
+def appointment_release(request, pk):
+    """Release a hold: when the verdict allows the appointment again, or with a manager's written override."""
+    require_perm(request, CHANGE_APPOINTMENT)
+    appointment = _appointment_or_404(pk)
+    form = ReleaseForm(request.POST)
+    if form.is_valid():
+        try:
+            holds.appointment_release(
+                appointment=appointment, by=request.user, override_reason=form.cleaned_data["override_reason"]
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("The hold is released; the appointment is booked again."))
+            return redirect("sessions:appointment-detail", pk=pk)
+    appointment.refresh_from_db()
     return render(
         request,
         "sessions/appointment_detail.html",
-        {
-            "appointment": appointment,
-            "verdict": booking_support.verdict_on(
-                client=appointment.client,
-                massage_type=appointment.massage_type,
-                day=selectors.local_date(appointment.starts_at),
-            ),
-            "progress": selectors.course_progress(course=appointment.course) if appointment.course_id else None,
-            "is_upcoming": appointment.status in Appointment.UPCOMING,
-            "has_started": appointment.starts_at <= timezone.now(),
-            "shows_health": open_health_record(request, appointment.client, obj=appointment),
-            "can_change": can_change,
-            "cancel_form": ReasonForm(),
-        },
+        _detail_context(request, appointment, release_form=form),
+        status=400,
     )
 
 
@@ -213,11 +252,12 @@ def appointment_move(request, pk):
         warnings = selectors.course_gap_warnings(
             course=appointment.course, starts_at=starts_at, exclude_pk=appointment.pk
         )
+    # As the move will judge it: on the new day, the blocks the appointment's overrides cover lifted.
     verdict = booking_support.verdict_on(
         client=appointment.client,
         massage_type=appointment.massage_type,
         day=selectors.local_date(starts_at or appointment.starts_at),
-    )
+    ).overridden(gate.covered_codes(appointment))
     return render(
         request,
         "sessions/appointment_move.html",
@@ -268,4 +308,5 @@ urlpatterns = [
     path("appointments/<int:pk>/move/", appointment_move, name="appointment-move"),
     path("appointments/<int:pk>/cancel/", appointment_cancel, name="appointment-cancel"),
     path("appointments/<int:pk>/no-show/", appointment_no_show, name="appointment-no-show"),
+    path("appointments/<int:pk>/release/", appointment_release, name="appointment-release"),
 ]

@@ -62,7 +62,7 @@ def calendar_day(request, day: str | None = None):
     else:
         on = parse_day(day)
     by = "rooms" if request.GET.get("by") == "rooms" else "masseurs"
-    data = calendar.day_calendar(day=on, by=by, can_book=can_book)
+    data = calendar.day_calendar(day=on, by=by, can_book=can_book, viewer=request.user)
     context = {"calendar": data, "day": on, "by": by, "can_book": can_book, **_nav(on, 1)}
     return render(request, "sessions/calendar_day.html", context)
 
@@ -83,7 +83,7 @@ def calendar_week(request, day: str | None = None):
     if masseur is None:
         context = {"calendar": None, "masseurs": masseurs, "day": on, **_nav(on, 7)}
         return render(request, "sessions/calendar_week.html", context)
-    data = calendar.week_calendar(masseur=masseur, day=on, can_book=can_book)
+    data = calendar.week_calendar(masseur=masseur, day=on, can_book=can_book, viewer=request.user)
     if masseur not in masseurs:
         masseurs.append(masseur)
     context = {

@@ -16,9 +16,10 @@ from django.views.decorators.http import require_POST
 
 from clients.selectors import client_search
 from parlor.view_helpers import add_errors, require_perm
+from screening import rules
 from screening.access import open_health_record
+from sessions.booking import gate, selectors, services
 from sessions.booking import page_selectors as booking_support
-from sessions.booking import selectors, services
 from sessions.booking.forms import (
     AppointmentBookForm,
     CourseExtendForm,
@@ -51,13 +52,15 @@ def _row_initial(sessions) -> list[dict]:
     ]
 
 
-def _schedule_context(*, client, massage_type, schedule, formset) -> dict:
-    """The schedule table (each row's form, conflicts, warnings and that day's verdict) and the verdict
-    on top: the first session's, with a flag when any day is blocked (the manager's override field)."""
+def _schedule_context(*, client, massage_type, schedule, formset, course_facts=None) -> dict:
+    """The schedule table (each row's form, conflicts, warnings and that day's verdict, judged as sessions of
+    the course) and the verdict on top: the first session's, with a flag when any day is blocked (the
+    manager's override field) or needs a clearance (booking awaiting it)."""
     verdicts = booking_support.verdicts_by_day(
         client=client,
         massage_type=massage_type,
         days={selectors.local_date(s.starts_at) for s in schedule},
+        course=course_facts,
     )
     rows = [
         (form, session, verdicts.get(selectors.local_date(session.starts_at)))
@@ -69,8 +72,21 @@ def _schedule_context(*, client, massage_type, schedule, formset) -> dict:
         "rows": rows,
         "verdict": verdicts.get(selectors.local_date(first.starts_at)) if first else None,
         "any_blocked": "blocked" in statuses,
+        "any_needs_clearance": any(v.missing_clearances and not v.needs_screening for v in verdicts.values()),
         "all_bookable": all(v.is_bookable for v in verdicts.values()),
     }
+
+
+def _new_course_facts(data, schedule):
+    """The facts a new course is judged by: its first session and its planned length."""
+    if not schedule:
+        return None
+    return rules.CourseFacts(
+        starts_on=min(selectors.local_date(s.starts_at) for s in schedule),
+        length_days=gate.course_length_days(
+            planned_sessions=data["planned_sessions"], cadence=data["cadence"], weekdays=data["weekdays"]
+        ),
+    )
 
 
 def _book_sessions(formset, rows, book):
@@ -142,6 +158,7 @@ def course_create(request):
                             booked_by=request.user,
                             override_reason=data.get("override_reason", ""),
                             request_key=data["request_key"],
+                            await_clearance=data.get("await_clearance", False),
                         ),
                     )
                     if course is not None:
@@ -174,7 +191,13 @@ def course_create(request):
             context["formset"] = formset
             if schedule is not None:
                 context.update(
-                    _schedule_context(client=client, massage_type=massage_type, schedule=schedule, formset=formset)
+                    _schedule_context(
+                        client=client,
+                        massage_type=massage_type,
+                        schedule=schedule,
+                        formset=formset,
+                        course_facts=_new_course_facts(data, schedule),
+                    )
                 )
             else:
                 context["rows"] = [(f, None, None) for f in formset.forms]
@@ -373,9 +396,14 @@ def course_extend(request, pk):
         if formset is not None:
             context["formset"] = formset
             if schedule is not None:
+                first = min([s.starts_at for s in schedule] + ([last.starts_at] if last else []), default=None)
                 context.update(
                     _schedule_context(
-                        client=course.client, massage_type=course.massage_type, schedule=schedule, formset=formset
+                        client=course.client,
+                        massage_type=course.massage_type,
+                        schedule=schedule,
+                        formset=formset,
+                        course_facts=gate.facts_of_course(course, also=first) if first else None,
                     )
                 )
             else:

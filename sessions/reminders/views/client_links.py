@@ -76,8 +76,11 @@ def _appointment_page(request, token: str, purpose: str):
                 context["error"] = None if context["too_late"] else exc.messages[0]
             else:
                 context["appointment"] = result.appointment
-                context["done"] = result.changed
-                context["already"] = not result.changed
+                if result.held:
+                    context["error"] = str(client_actions.ON_HOLD_MESSAGE)
+                else:
+                    context["done"] = result.changed
+                    context["already"] = not result.changed
         elif _already(appointment, purpose):
             context["already"] = True
         elif purpose == links.CONFIRM and (refusal := client_actions.confirm_refusal(appointment)) is not None:
@@ -109,15 +112,26 @@ def link_cancel(request, token: str):
 @login_not_required
 @require_http_methods(SAFE_AND_POST)
 def link_screening(request, token: str):
-    """The questionnaire in the client's language; the POST records a self-reported screening."""
+    """The questionnaire in the client's language, speaking to the client; the POST records a self-reported
+    screening. One link, one answer: once used, the page only thanks (and records nothing)."""
     try:
         client = links.client_from_screening_token(token)
     except links.LinkError as error:
         return _bad_link(request, error)
     with translation.override(client.language):
+        key = links.screening_submission_key(token)
+        if client_actions.self_screening_received(submission_key=key):
+            return render(request, "sessions/link_screening_thanks.html", {"already": True, **_parlor()})
         catalogue = questionnaire()
         bound = request.method == "POST"
-        form = ScreeningForm(request.POST if bound else None, catalogue=catalogue)
+        # The key comes from the link, not from the form: a second post of any copy of the page finds it.
+        form = ScreeningForm(
+            request.POST if bound else None,
+            catalogue=catalogue,
+            client=client,
+            self_report=True,
+            initial={"submission_key": key},
+        )
         form.helper.inputs = []  # the staff's "Record the screening" button: the page has its own
         form.helper.form_tag = False
         if bound and form.is_valid():
@@ -126,7 +140,7 @@ def link_screening(request, token: str):
                     client=client,
                     answers=form.answers(),
                     findings=form.findings(),
-                    submission_key=form.cleaned_data["submission_key"],
+                    submission_key=key,
                     notes=form.cleaned_data.get("notes") or "",
                 )
             except ValidationError as exc:
