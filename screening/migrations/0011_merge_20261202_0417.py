@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('screening', '0008_questionnaire_settings_roles'),
-        ('screening', '0010_history_follows_limits_and_sequence'),
+        ("screening", "0008_questionnaire_settings_roles"),
+        ("screening", "0010_history_follows_limits_and_sequence"),
     ]
 
-    operations = [
-    ]
+    operations = []

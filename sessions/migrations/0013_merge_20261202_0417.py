@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('treatments', '0009_overrides_holds_awaiting_clearance'),
-        ('treatments', '0012_history_follows_limits_and_sequence'),
+        ("treatments", "0009_overrides_holds_awaiting_clearance"),
+        ("treatments", "0012_history_follows_limits_and_sequence"),
     ]
 
-    operations = [
-    ]
+    operations = []
