@@ -14,7 +14,7 @@ from clients.models import Client
 from parlor import roles
 from screening import services as screening_services
 from screening.models import Clearance, Contraindication, Screening
-from sessions.models import Appointment, Course, DayOfCheck, Flag, Reminder, SessionLog, SessionLogAddendum
+from sessions.models import Appointment, Course, DayOfCheck, Flag, Override, Reminder, SessionLog, SessionLogAddendum
 from tests.factories import MassageTypeFactory, MasseurFactory, RoomFactory, UserFactory
 
 # A valid (tiny) PDF whose text names the client, as a doctor's paper would.
@@ -126,7 +126,10 @@ def _person(*, tag: str, name: str, phone: str, email: str, masseur, room, massa
         )
 
     done = appointment(past, status=Appointment.Status.COMPLETED)
-    upcoming = appointment(future, override_reason=f"CLINICAL-OVERRIDE-{tag}", override_by=by)
+    upcoming = appointment(future)
+    Override.objects.create(
+        appointment=upcoming, covers=["oncology"], covers_names=["Oncology"], reason=f"CLINICAL-OVERRIDE-{tag}", by=by
+    )
     DayOfCheck.objects.create(
         appointment=done,
         answers={"fever": False, "note": f"CLINICAL-DAYOF-{tag}"},

@@ -16,7 +16,7 @@ from django.urls import reverse
 from clients.erasure import ERASED, client_erase
 from clients.models import Client, Erasure
 from screening.models import Clearance, Finding, Screening
-from sessions.models import Appointment, DayOfCheck, Flag, Reminder, SessionLog, SessionLogAddendum
+from sessions.models import Appointment, DayOfCheck, Flag, Override, Reminder, SessionLog, SessionLogAddendum
 from tests.clients.helpers import make_client
 from tests.privacy_world import build_world
 
@@ -59,7 +59,7 @@ def test_erasure_replaces_identity_and_keeps_that_sessions_took_place(world):
     assert SessionLogAddendum.objects.get(pk=a.addendum.pk).text == ERASED
     assert Flag.objects.get(pk=a.flag.pk).what_changed == ERASED
     assert DayOfCheck.objects.get(appointment=a.done).answers == {}
-    assert Appointment.objects.get(pk=a.upcoming.pk).override_reason == ERASED
+    assert list(Override.objects.filter(appointment=a.upcoming).values_list("reason", "covers_names")) == [(ERASED, [])]
     assert not Screening.objects.filter(client=client).exists()
     assert not Clearance.objects.filter(client=client).exists()
     assert Reminder.objects.get(pk=a.reminder.pk).reason == f"SMTPRecipientsRefused: {ERASED} refused"
