@@ -608,7 +608,7 @@ def test_a_course_started_on_an_85_day_old_screening_stays_bookable_to_its_end()
 def test_a_course_starts_only_on_a_screening_within_the_limit():
     verdict = judge(screening=screened(days_ago=91), course=course_from(0))
     assert verdict.status == Status.NEEDS_SCREENING
-    assert verdict.reasons == ("The latest screening (2026-08-24) is older than 90 days.",)
+    assert verdict.reasons == ("The latest screening (24 August 2026) is older than 90 days.",)
 
 
 def test_a_course_running_past_the_limit_by_more_than_its_length_needs_a_fresh_screening():
@@ -618,4 +618,4 @@ def test_a_course_running_past_the_limit_by_more_than_its_length_needs_a_fresh_s
     verdict = judge(day=late, screening=screening, course=course_from(0))
 
     assert verdict.status == Status.NEEDS_SCREENING
-    assert verdict.reasons[0].startswith("The course runs past the 90-day limit of the screening of 2026-08-30")
+    assert verdict.reasons[0].startswith("The course runs past the 90-day limit of the screening of 30 August 2026")
