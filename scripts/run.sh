@@ -7,6 +7,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+ensure_dev_env
 load_dotenv
 PORT="${PORT:-8000}"
 mkdir -p var
