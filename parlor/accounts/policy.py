@@ -1,0 +1,19 @@
+"""Who must pass the second factor, and the session keys the account middleware keeps."""
+
+from django.contrib.auth.models import AbstractBaseUser
+
+# Epoch seconds of the log-in and of the last request; parlor.middleware.SessionTimeoutMiddleware.
+AUTH_AT = "parlor_auth_at"
+SEEN_AT = "parlor_seen_at"
+# Whether the user had a confirmed two-factor device at log-in: optional users who set one up
+# must use it, and the middleware should not look for devices on every request.
+ENROLLED = "parlor_otp_enrolled"
+# Why a session ended, for the log-out's security event.
+LOGOUT_REASON = "parlor_logout_reason"
+
+
+def two_factor_required(user: AbstractBaseUser) -> bool:
+    """Managers must use two-factor log-in: superusers, staff (the admin site) and whoever may
+    change staff accounts. Others may. Costs no query in a request whose view checks a
+    permission anyway (Django caches them on the user)."""
+    return bool(user.is_superuser or user.is_staff or user.has_perm("auth.change_user"))
