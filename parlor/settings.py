@@ -209,12 +209,13 @@ PARLOR_BASE_URL = env_str("PARLOR_BASE_URL", "http://127.0.0.1:8000")
 
 # A new course starts only on a screening of the last N days (domain.md).
 SCREENING_VALID_DAYS = env_int("SCREENING_VALID_DAYS", 90)
-# Form fields (everything but files) up to 12 MB; Django does not count uploaded files here.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# A request's form fields, files not counted (Django's default, far above any form here).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # No uploaded file may exceed this (a clearance scan is at most 10 MB). The first upload handler
-# stops a bigger one while it streams: a request whose Content-Length is over it is refused
-# before a byte is read, any other as soon as one file passes it, so it is never kept whole.
+# stops a bigger one while it streams (parlor/uploads.py): a request whose Content-Length is over
+# it is refused with a 413 page before a byte is read; a file that passes it in a request just
+# small enough is stored no further, and its form says it is too large beside the field.
 FILE_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [
     "parlor.uploads.SizeLimitUploadHandler",
