@@ -139,6 +139,7 @@ AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # One rule for the client's address behind the proxy, shared with the security events.
 AXES_CLIENT_IP_CALLABLE = "parlor.net.client_ip"
+AXES_USERNAME_CALLABLE = "parlor.accounts.policy.axes_username"
 # Reverse proxies in front of the app that append the client's address to X-Forwarded-For
 # (docker-compose.yml: 1, the TLS proxy on the host). 0 trusts no header: REMOTE_ADDR.
 PROXY_COUNT = env_int("PROXY_COUNT", 0)

@@ -55,6 +55,19 @@ _append_line() {
     printf '%s\n' "$2" >>"$1"
 }
 
+# The newest installed PostgreSQL client program NAME (pg_dump, pg_restore, psql): a newer one
+# reads and writes an older server's data, never the other way round.
+pg_tool() {
+    local dir
+    for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+        if [ -x "$dir/$1" ]; then
+            echo "$dir/$1"
+            return 0
+        fi
+    done
+    command -v "$1" || { echo "$1 not found: sudo apt-get install postgresql-client" >&2; return 1; }
+}
+
 # Starts the services and exports their URLs. STARTED_HERE lists the local
 # ones that were not already running, so stop_started leaves alone those
 # another `make run` or the user started.

@@ -17,3 +17,11 @@ def two_factor_required(user: AbstractBaseUser) -> bool:
     change staff accounts. Others may. Costs no query in a request whose view checks a
     permission anyway (Django caches them on the user)."""
     return bool(user.is_superuser or user.is_staff or user.has_perm("auth.change_user"))
+
+
+def axes_username(request, credentials: dict | None = None) -> str | None:
+    """The username django-axes counts failures of: as typed, cut to a username's longest (150),
+    since its table holds 255 characters and a longer one typed at the log-in was a 500."""
+    source = credentials if credentials else getattr(request, "POST", {})
+    username = source.get("username") if source else None
+    return username[:150] if isinstance(username, str) else username

@@ -115,9 +115,11 @@ def password_reset_send(*, user: AbstractBaseUser, request=None, sent_by: Abstra
     """Email the user a one-time link to set a new password: it works for PASSWORD_RESET_TIMEOUT
     and stops working as soon as the password changes (the token signs the password hash)."""
     if not user.is_active:
-        raise ValidationError(_("%(user)s is not active; activate the account first.") % {"user": user.get_username()})
+        raise ValidationError(
+            _("The account %(user)s is not active: activate it first.") % {"user": user.get_username()}
+        )
     if not user.email:
-        raise ValidationError(_("%(user)s has no email address.") % {"user": user.get_username()})
+        raise ValidationError(_("No email address for %(user)s: add one first.") % {"user": user.get_username()})
     scheme, _sep, domain = settings.PARLOR_BASE_URL.partition("://")
     # The form's send_mail only renders and sends; the link goes to the public site, not to
     # whichever host the manager's request came in on.

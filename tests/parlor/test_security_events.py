@@ -67,9 +67,9 @@ def test_the_address_behind_the_proxy_is_the_clients(receptionist, settings):
 )
 def test_the_database_refuses_to_change_or_delete_an_event(sql):
     event = security_event_record(kind=SecurityEvent.Kind.LOGIN_FAILED, username="desk")
-    with pytest.raises(ProgrammingError, match="refused: its rows are append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
+    refused = pytest.raises(ProgrammingError, match="refused: its rows are append-only")
+    with refused, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql)
     event.refresh_from_db()
     assert (event.username, SecurityEvent.objects.count()) == ("desk", 1)
 
