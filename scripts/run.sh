@@ -89,7 +89,9 @@ cat <<BANNER
   Parlor is starting at  http://127.0.0.1:$PORT/
 
   Demo logins, all with the password  parlor-demo
-    manager     the manager
+    manager     the manager (then a two-factor code: run
+                scripts/with-services.sh .venv/bin/python manage.py demo_code
+                or add the key OBQX E3DP OIWW IZLN N4WX I33U OAWW WZLZ to an authenticator app)
     reception   the front desk
     masseur1    a masseur
 

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import user_has_device
@@ -149,7 +150,10 @@ class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         response = super().form_valid(form)
         services.security_event_record(
-            kind=SecurityEvent.Kind.PASSWORD_CHANGED, request=self.request, user=form.user, detail="reset link"
+            kind=SecurityEvent.Kind.PASSWORD_CHANGED,
+            request=self.request,
+            user=form.user,
+            detail=gettext_noop("reset link"),
         )
         return response
 

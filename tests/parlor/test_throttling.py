@@ -78,7 +78,7 @@ def test_a_right_password_clears_the_earlier_failures(receptionist):
     ("language", "text"),
     [
         ("en", "Log-in with this username from this computer is paused after 5 failed tries."),
-        ("uk", "Вхід із цим іменем користувача з цього комп’ютера призупинено після 5 невдалих спроб."),
+        ("uk", "Вхід із цим іменем користувача з цього комп'ютера призупинено після 5 невдалих спроб."),
     ],
 )
 def test_the_lock_out_page_speaks_the_visitors_language(receptionist, language, text):

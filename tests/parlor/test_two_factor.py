@@ -1,5 +1,6 @@
 """Two-factor log-in (django-otp, TOTP with recovery codes): managers must, others may."""
 
+import base64
 import datetime
 import io
 import re
@@ -255,3 +256,12 @@ def test_demo_code_refuses_a_device_that_is_not_the_demos(boss):
     _device(boss)
     with pytest.raises(CommandError, match="boss has no demo authenticator"):
         call_command("demo_code", "boss", stdout=io.StringIO())
+
+
+def test_make_run_and_the_readme_show_the_demo_key_that_seed_demo_gives():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    assert demo.DEMO_TOTP_BASE32 in (root / "scripts" / "run.sh").read_text()
+    assert demo.DEMO_TOTP_BASE32 in (root / "README.md").read_text()
+    assert base64.b32encode(bytes.fromhex(demo.DEMO_TOTP_KEY)).decode() == demo.DEMO_TOTP_BASE32.replace(" ", "")
