@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from django_otp import user_has_device
 
 from parlor.accounts.policy import AUTH_AT, ENROLLED, LOGOUT_REASON, SEEN_AT, two_factor_required
 from parlor.uploads import UploadTooLarge
@@ -159,7 +160,10 @@ class TwoFactorMiddleware:
         match = request.resolver_match
         if match is not None and match.view_name in _TWO_FACTOR_OPEN:
             return None
-        if request.session.get(ENROLLED):
+        enrolled = request.session.get(ENROLLED)
+        if enrolled is None:  # a session from before two-factor log-in: look once
+            enrolled = request.session[ENROLLED] = user_has_device(user)
+        if enrolled:
             target = "parlor:two-factor-verify"
         elif two_factor_required(user):
             target = "parlor:two-factor-setup"

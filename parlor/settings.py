@@ -136,6 +136,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # No banner on every start; failures are still logged with the username and address.
 AXES_VERBOSE = False
+# Successful log-ins are security events already (parlor.SecurityEvent); no second copy.
+AXES_DISABLE_ACCESS_LOG = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # One rule for the client's address behind the proxy, shared with the security events.
 AXES_CLIENT_IP_CALLABLE = "parlor.net.client_ip"
@@ -228,8 +230,10 @@ FILE_UPLOAD_HANDLERS = [
 PARLOR_NAME = env_str("PARLOR_NAME", "Parlor")
 PARLOR_ADDRESS = env_str("PARLOR_ADDRESS", "Kyiv, Pechersk district")
 PARLOR_PHONE = env_str("PARLOR_PHONE", "+380 44 000 00 00")
-# Two-factor log-in (django-otp): the name an authenticator app shows beside the code.
+# Two-factor log-in (django-otp): the name an authenticator app shows beside the code; and the
+# admin never shows a device's key or QR code (it would let a reader pass someone's second factor).
 OTP_TOTP_ISSUER = PARLOR_NAME
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Shared by web and every worker process (the flag scan keeps its "last run" here).
 CACHES = {

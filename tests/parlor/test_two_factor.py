@@ -265,3 +265,22 @@ def test_make_run_and_the_readme_show_the_demo_key_that_seed_demo_gives():
     assert demo.DEMO_TOTP_BASE32 in (root / "scripts" / "run.sh").read_text()
     assert demo.DEMO_TOTP_BASE32 in (root / "README.md").read_text()
     assert base64.b32encode(bytes.fromhex(demo.DEMO_TOTP_KEY)).decode() == demo.DEMO_TOTP_BASE32.replace(" ", "")
+
+
+def test_a_session_from_before_two_factor_still_asks_for_the_code(receptionist):
+    from parlor.accounts.policy import ENROLLED
+
+    _device(receptionist)
+    client = log_in("desk")
+    session = client.session
+    del session[ENROLLED]
+    session.save()
+    assert client.get(CLIENTS)["Location"] == f"{VERIFY}?next=/clients/"
+
+
+def test_the_admin_never_shows_a_devices_key(admin_client, boss):
+    device = _device(boss)
+    page = admin_client.get(reverse("admin:otp_totp_totpdevice_change", args=[device.pk])).content.decode()
+    assert device.key not in page
+    assert "qrcode" not in page
+    assert admin_client.get(reverse("admin:otp_totp_totpdevice_config", args=[device.pk])).status_code == 403
