@@ -16,6 +16,7 @@ from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from parlor.accounts.policy import two_factor_required
 from parlor.models import SecurityEvent
 from parlor.net import client_ip
 
@@ -84,8 +85,6 @@ def recovery_codes_issue(*, user: AbstractBaseUser, request=None) -> list[str]:
 @transaction.atomic
 def two_factor_remove(*, user: AbstractBaseUser, request=None) -> None:
     """Remove the user's authenticator and recovery codes (only where two-factor is optional)."""
-    from parlor.accounts.policy import two_factor_required
-
     if two_factor_required(user):
         raise ValidationError(_("Two-factor log-in is required for your account; set up a new device instead."))
     TOTPDevice.objects.filter(user=user).delete()
