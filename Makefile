@@ -10,13 +10,15 @@ PY := $(VENV)/bin/python
 export PYTEST_ARGS
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint migrations-check services stop clean
+.PHONY: help run test lint migrations-check services stop clean backup restore
 
 help:
 	@echo "make run               start everything at http://127.0.0.1:8000/ (Ctrl-C stops it all)"
 	@echo "make test              lint, format, migrations check and pytest (PYTEST_ARGS=...)"
 	@echo "make lint              ruff check and ruff format --check"
 	@echo "make migrations-check  fail if a model change has no migration"
+	@echo "make backup            the database and the uploaded scans into var/backups/parlor-<time>.tar"
+	@echo "make restore FILE=...  put a backup back (asks first; replaces the database and the scans)"
 	@echo "make services          start the local PostgreSQL and Redis and print their URLs"
 	@echo "make stop              stop the local PostgreSQL and Redis (data kept in var/)"
 	@echo "make clean             stop them and delete var/, .venv and build products"
@@ -32,6 +34,12 @@ lint: $(STAMP)
 
 migrations-check: $(STAMP)
 	@scripts/with-services.sh $(PY) manage.py makemigrations --check --dry-run
+
+backup:
+	@scripts/backup.sh
+
+restore:
+	@scripts/restore.sh $(FILE)
 
 services:
 	@scripts/services.sh start

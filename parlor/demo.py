@@ -7,11 +7,18 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from parlor import roles
 from parlor.models import MassageType, Masseur, Room, WorkingHours
 
 DEMO_PASSWORD = "parlor-demo"
+# Managers must pass two-factor log-in, so the demo manager has an authenticator with this
+# published key: add it to any authenticator app (DEMO_TOTP_BASE32), or print the current code
+# with `manage.py demo_code`. Like the password, it is for a demo database only; demo_code
+# refuses any other key.
+DEMO_TOTP_KEY = b"parlor-demo-totp-key".hex()
+DEMO_TOTP_BASE32 = "OBQX E3DP OIWW IZLN N4WX I33U OAWW WZLZ"
 
 # username, first, last, role
 STAFF = [
@@ -51,6 +58,8 @@ def seed() -> None:
         user.is_staff = role == roles.MANAGER
         user.save()
         user.groups.add(Group.objects.get(name=role))
+        if role == roles.MANAGER and not TOTPDevice.objects.filter(user=user).exists():
+            TOTPDevice.objects.create(user=user, name="demo authenticator", key=DEMO_TOTP_KEY, confirmed=True)
 
     for name in ROOMS:
         Room.objects.get_or_create(name=name)

@@ -1,5 +1,5 @@
 """The parlor's own resources: massage types, masseurs, rooms, working hours
-and time off."""
+and time off; and the security events of staff accounts."""
 
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -172,3 +173,55 @@ class TimeOff(models.Model):
 
     def get_absolute_url(self):
         return reverse("parlor:resource-edit", args=["time-off", self.pk])
+
+
+class SecurityEvent(models.Model):
+    """A log-in, log-out, failed log-in, lock-out or other account event. Append-only: a trigger
+    (migration parlor 0005) refuses every UPDATE and DELETE, whoever sends it."""
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", _("logged in")
+        LOGOUT = "logout", _("logged out")
+        LOGIN_FAILED = "login-failed", _("failed log-in")
+        LOCKED_OUT = "locked-out", _("locked out")
+        OTP_VERIFIED = "otp-verified", _("passed two-factor check")
+        OTP_FAILED = "otp-failed", _("wrong two-factor code")
+        OTP_DEVICE_ADDED = "otp-device-added", _("two-factor set up")
+        OTP_DEVICE_REMOVED = "otp-device-removed", _("two-factor removed")
+        RECOVERY_CODES_ISSUED = "recovery-codes", _("recovery codes issued")
+        PASSWORD_CHANGED = "password-changed", _("password changed")
+        PASSWORD_RESET_SENT = "password-reset-sent", _("password-reset link sent")
+
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    kind = models.CharField(_("event"), max_length=24, choices=Kind.choices)
+    # No database constraint and nothing done on delete: a user's events outlive the account,
+    # and deleting the user must not try to update or delete them (the trigger would refuse).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    # As typed at the log-in form: a failed log-in may name no existing user.
+    username = models.CharField(_("username"), max_length=150, blank=True)
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
+        indexes = [
+            # The manager's page: newest first, a page at a time, optionally one kind.
+            models.Index(fields=["-at"], name="parlor_secevent_at"),
+            models.Index(fields=["kind", "-at"], name="parlor_secevent_kind_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.get_kind_display()} {self.username}"
+
+    def get_absolute_url(self):
+        return reverse("parlor:security-events")

@@ -1,8 +1,10 @@
 """Settings for Parlor. Every deploy-specific value comes from the environment
 (.env.example lists them); the defaults are for development on one machine."""
 
+import datetime
 from pathlib import Path
 
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from parlor.env import EnvError, env_bool, env_database, env_int, env_list, env_redis, env_str
@@ -10,12 +12,18 @@ from parlor.env import EnvError, env_bool, env_database, env_int, env_list, env_
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
-DEBUG = env_bool("DEBUG", True)
+# Safe by default: nothing set means production mode, which needs a key and host names, so
+# a deployment that forgets its environment stops instead of running in debug mode. `make run`
+# and `make test` write DEBUG=true and a random key of their own into the git-ignored .env
+# (scripts/lib.sh); no key is committed.
+DEBUG = env_bool("DEBUG", False)
 
-_DEV_SECRET = "dev-only-insecure-key-never-used-when-DEBUG-is-false"
-SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET if DEBUG else None)
-if not DEBUG and (SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 50):
-    raise EnvError("SECRET_KEY must be a random string of at least 50 characters when DEBUG is false")
+# Keys that were ever public (in this repository's history) sign nothing: whoever knows the key
+# can forge client links and sessions.
+_PUBLIC_KEYS = {"dev-only-insecure-key-never-used-when-DEBUG-is-false"}
+SECRET_KEY = env_str("SECRET_KEY")
+if SECRET_KEY in _PUBLIC_KEYS or len(SECRET_KEY) < 50:
+    raise EnvError("SECRET_KEY must be a random string of at least 50 characters that was never published")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 if not DEBUG and not ALLOWED_HOSTS:
@@ -37,6 +45,10 @@ INSTALLED_APPS = [
     # Change history of health records by PostgreSQL triggers (pghistory builds on pgtrigger).
     "pgtrigger",
     "pghistory",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "parlor",
     "clients",
     "screening",
@@ -45,17 +57,30 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Every page is sent with Cache-Control: no-store (client data must not stay in caches).
+    "parlor.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): has this session passed the second factor?
+    "django_otp.middleware.OTPMiddleware",
     # Every page needs a login unless its view says otherwise (login, /healthz).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # Who wrote (user and path) goes with every change pghistory records during a request.
     "pghistory.middleware.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Idle and absolute session limits; after messages, so the log-in page can say why.
+    "parlor.middleware.SessionTimeoutMiddleware",
+    # A NUL byte, undecodable input or an upload over the limit: 400/413 with a message, never 500.
+    "parlor.middleware.RequestInputMiddleware",
+    # Managers, and anyone who set up a device, pass the second factor before any other page.
+    "parlor.middleware.TwoFactorMiddleware",
+    # Last, as django-axes asks: turns a lock-out into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 if not DEBUG:
@@ -102,6 +127,50 @@ PASSWORD_HASHERS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "parlor:dashboard"
 LOGOUT_REDIRECT_URL = "login"
+# AxesBackend first: it refuses a locked-out username before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesBackend", "django.contrib.auth.backends.ModelBackend"]
+# A manager's password-reset link works once (the token signs the password hash) and for a day.
+PASSWORD_RESET_TIMEOUT = 24 * 3600
+
+# Log-in throttling (django-axes): this many failures lock that username from that address
+# (not the username everywhere, not the address for everyone) for LOGIN_LOCKOUT_MINUTES;
+# every further try during the lock-out starts the wait again.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# No banner on every start; failures are still logged with the username and address.
+AXES_VERBOSE = False
+# Successful log-ins are security events already (parlor.SecurityEvent); no second copy.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# One rule for the client's address behind the proxy, shared with the security events.
+AXES_CLIENT_IP_CALLABLE = "parlor.net.client_ip"
+AXES_USERNAME_CALLABLE = "parlor.accounts.policy.axes_username"
+# Reverse proxies in front of the app that append the client's address to X-Forwarded-For
+# (docker-compose.yml: 1, the TLS proxy on the host). 0 trusts no header: REMOTE_ADDR.
+PROXY_COUNT = env_int("PROXY_COUNT", 0)
+
+# Sessions end after this many minutes without a request (front-desk computers are shared),
+# and in any case SESSION_COOKIE_AGE after the log-in (parlor.middleware.SessionTimeoutMiddleware).
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+
+# Content-Security-Policy (django-csp): scripts, styles and images only from this site, no
+# inline code; Bootstrap's CSS draws its icons from data: URLs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 LANGUAGE_CODE = "uk"
 LANGUAGES = [("uk", _("Ukrainian")), ("en", _("English"))]
@@ -148,9 +217,19 @@ PARLOR_BASE_URL = env_str("PARLOR_BASE_URL", "http://127.0.0.1:8000")
 
 # A new course starts only on a screening of the last N days (domain.md).
 SCREENING_VALID_DAYS = env_int("SCREENING_VALID_DAYS", 90)
-# Clearance scans up to 10 MB; bigger requests are refused before they reach a view.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# A request's form fields, files not counted (Django's default, far above any form here).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# No uploaded file may exceed this (a clearance scan is at most 10 MB). The first upload handler
+# stops a bigger one while it streams (parlor/uploads.py): a request whose Content-Length is over
+# it is refused with a 413 page before a byte is read; a file that passes it in a request just
+# small enough is stored no further, and its form says it is too large beside the field.
+FILE_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "parlor.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # The parlor's own contact details, shown in the footer and in every email, in the reader's
 # language (parlor.contacts picks them).
@@ -162,6 +241,10 @@ PARLOR_PHONE = env_str("PARLOR_PHONE", "+380 44 000 00 00")
 # In the parlor's own language, for what has no reader (a calendar's product id, the staff's notices).
 PARLOR_NAME = PARLOR_NAME_UK
 PARLOR_ADDRESS = PARLOR_ADDRESS_UK
+# Two-factor log-in (django-otp): the name an authenticator app shows beside the code; and the
+# admin never shows a device's key or QR code (it would let a reader pass someone's second factor).
+OTP_TOTP_ISSUER = PARLOR_NAME
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Shared by web and every worker process (the flag scan keeps its "last run" here).
 CACHES = {
@@ -205,7 +288,7 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SESSION_COOKIE_AGE = 12 * 3600  # one working day
+SESSION_COOKIE_AGE = 12 * 3600  # one working day: the absolute limit of a session
 
 LOGGING = {
     "version": 1,
@@ -213,21 +296,25 @@ LOGGING = {
     "filters": {
         "forbidden_without_traceback": {"()": "parlor.log_filters.ForbiddenWithoutTraceback"},
         "no_forbidden_access_line": {"()": "parlor.log_filters.NoForbiddenAccessLine"},
+        # Client-link and password-reset tokens are replaced by [redacted] in every line logged
+        # (django.request's "Not Found: /sessions/r/<token>/...", runserver's request lines).
+        "redact_tokens": {"()": "parlor.logredact.RedactTokensFilter"},
     },
     "formatters": {
         "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler"},
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]},
         "django.server": {
             "class": "logging.StreamHandler",
             "formatter": "django.server",
-            "filters": ["no_forbidden_access_line"],
+            "filters": ["no_forbidden_access_line", "redact_tokens"],
         },
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Django's own defaults give these loggers handlers of their own: every django.* line would be
+    # printed twice, and without the filters. Ours replace them.
     "loggers": {
-        # Django's own console handler would print every django.* line a second time beside root's.
         "django": {"handlers": [], "level": env_str("LOG_LEVEL", "INFO"), "propagate": True},
         "django.request": {"handlers": [], "filters": ["forbidden_without_traceback"], "propagate": True},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},

@@ -12,6 +12,7 @@ parlor_patterns = [
     path("manage/<slug:slug>/new/", views.resource_edit, name="resource-add"),
     path("manage/<slug:slug>/<int:pk>/", views.resource_edit, name="resource-edit"),
     path("manage/<slug:slug>/<int:pk>/delete/", views.resource_delete, name="resource-delete"),
+    path("", include("parlor.accounts.urls")),
 ]
 
 urlpatterns = [
@@ -28,5 +29,6 @@ urlpatterns = [
     # Browsers ask for /favicon.ico on every page that names none (the admin's): no 404 each time.
     path("favicon.ico", views.favicon, name="favicon"),
 ]
-# Uploaded scans are never served from /media/, not even in development: only through
-# screening:clearance-scan, which checks who may see them and leaves a trail.
+
+# MEDIA_ROOT is never served as such, not even with DEBUG: clearance scans are health data and go
+# out only through screening's checked view.

@@ -43,11 +43,6 @@ class Status(StrEnum):
         return _BADGES[self]
 
     @property
-    def badge_style(self) -> str:
-        # Bootstrap has no orange background class, only the colour variable.
-        return "background-color: var(--bs-orange)" if self is Status.NEEDS_SCREENING else ""
-
-    @property
     def severity(self) -> int:
         return _SEVERITY.index(self)
 
@@ -65,7 +60,8 @@ _BADGES = {
     Status.ALLOWED: "bg-success",
     Status.ADAPTED: "bg-warning text-dark",
     Status.NEEDS_CLEARANCE: "bg-primary",
-    Status.NEEDS_SCREENING: "text-white",
+    # Bootstrap has no orange background class; parlor.css adds one (no inline style: CSP).
+    Status.NEEDS_SCREENING: "bg-orange text-white",
     Status.BLOCKED: "bg-danger",
 }
 

@@ -32,6 +32,42 @@ load_dotenv() {
     done <.env
 }
 
+# `make run` and `make test` run in debug mode with a key, and no key is committed (the settings
+# refuse to start without one): the first run writes DEBUG=true and a random SECRET_KEY of this
+# checkout's own into the git-ignored .env (or the file given). What is set already, in the file
+# or in the environment, is left alone. Call it before load_dotenv.
+ensure_dev_env() {
+    local file="${1:-.env}"
+    if [ -z "${SECRET_KEY:-}" ] && ! grep -qE '^[[:space:]]*(export[[:space:]]+)?SECRET_KEY=' "$file" 2>/dev/null; then
+        # A file of its own user only: the key signs sessions and client links.
+        (umask 077 && touch "$file")
+        _append_line "$file" "# Development only, written by make run/make test (scripts/lib.sh)."
+        _append_line "$file" "SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')"
+    fi
+    if [ -z "${DEBUG:-}" ] && ! grep -qE '^[[:space:]]*(export[[:space:]]+)?DEBUG=' "$file" 2>/dev/null; then
+        _append_line "$file" "DEBUG=true"
+    fi
+}
+
+# Appends one line, first ending the file's last line if it has no newline.
+_append_line() {
+    if [ -s "$1" ] && [ -n "$(tail -c1 "$1")" ]; then echo >>"$1"; fi
+    printf '%s\n' "$2" >>"$1"
+}
+
+# The newest installed PostgreSQL client program NAME (pg_dump, pg_restore, psql): a newer one
+# reads and writes an older server's data, never the other way round.
+pg_tool() {
+    local dir
+    for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+        if [ -x "$dir/$1" ]; then
+            echo "$dir/$1"
+            return 0
+        fi
+    done
+    command -v "$1" || { echo "$1 not found: sudo apt-get install postgresql-client" >&2; return 1; }
+}
+
 # Starts the services and exports their URLs. STARTED_HERE lists the local
 # ones that were not already running, so stop_started leaves alone those
 # another `make run` or the user started.

@@ -7,6 +7,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+ensure_dev_env
 load_dotenv
 PORT="${PORT:-8000}"
 mkdir -p var
@@ -119,7 +120,9 @@ cat <<BANNER
   Parlor is starting at  http://127.0.0.1:$PORT/
 
   Demo logins, all with the password  parlor-demo
-    manager     the manager
+    manager     the manager (then a two-factor code: run
+                scripts/with-services.sh .venv/bin/python manage.py demo_code
+                or add the key OBQX E3DP OIWW IZLN N4WX I33U OAWW WZLZ to an authenticator app)
     reception   the front desk
     masseur1    a masseur, mornings on weekdays
     masseur2    a masseur, afternoons on weekdays

@@ -8,6 +8,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+ensure_dev_env
 load_dotenv
 # Quiet on the way out: pytest's summary should stay the last thing printed.
 trap 'stop_started >/dev/null' EXIT

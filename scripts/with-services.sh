@@ -7,6 +7,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [ "$#" -gt 0 ] || { echo "usage: scripts/with-services.sh COMMAND [ARG...]" >&2; exit 2; }
+ensure_dev_env
 load_dotenv
 # An interrupted command must still stop the servers; `exit` runs the EXIT trap.
 trap stop_started EXIT

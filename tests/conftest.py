@@ -3,6 +3,7 @@ from django.apps import apps as global_apps
 from django.test import Client
 
 from parlor import roles
+from parlor.accounts.policy import two_factor_required
 from tests.factories import UserFactory
 
 
@@ -10,7 +11,23 @@ def _logged_in(user) -> Client:
     # A client of its own per role, so one test can compare what each role sees.
     client = Client()
     client.force_login(user)
+    if two_factor_required(user):
+        pass_second_factor(client, user)
     return client
+
+
+def pass_second_factor(client: Client, user) -> None:
+    """Give the user an authenticator and mark the client's session as verified with it, as the
+    two-factor page does after a right code (managers must pass it before any page)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="test authenticator", confirmed=True
+    )
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
 
 
 @pytest.fixture
@@ -34,6 +51,12 @@ def masseur_user(db):
 @pytest.fixture
 def manager_client(manager):
     return _logged_in(manager)
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    # pytest-django's, past the second factor that a superuser must pass.
+    return _logged_in(admin_user)
 
 
 @pytest.fixture

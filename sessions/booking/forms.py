@@ -23,6 +23,12 @@ from sessions.models import MAX_COURSE_SESSIONS, MIN_COURSE_SESSIONS, Course
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
+def _within_the_calendar(value) -> None:
+    """A date a booking can be about: "9999-12-31" parses, then the day after it overflowed (a 500)."""
+    if value and not 2000 <= value.year <= 2100:
+        raise ValidationError(_("Choose a date between 2000 and 2100."), code="out_of_range")
+
+
 class DateTimeLocalInput(forms.DateTimeInput):
     """The browser's date-and-time picker; shows the value in the parlor's time zone."""
 
@@ -156,7 +162,9 @@ class CourseForm(BookingFormMixin, forms.Form):
         help_text=_("Morning when stiffness is worst; evening for relaxing work or evening pain."),
     )
     start_date = forms.DateField(
-        label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_("Start date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[_within_the_calendar],
     )
     override_reason = forms.CharField(
         label=_("Override reason (manager)"),
@@ -230,7 +238,7 @@ class CourseForm(BookingFormMixin, forms.Form):
 class SessionRowForm(forms.Form):
     """One session of a proposed schedule, as the receptionist may change it."""
 
-    starts_at = forms.DateTimeField(label=_("Start"), widget=DateTimeLocalInput)
+    starts_at = forms.DateTimeField(label=_("Start"), widget=DateTimeLocalInput, validators=[_within_the_calendar])
     masseur = ObjectChoiceField(label=_("Masseur"))
     room = ObjectChoiceField(label=_("Room"))
 
@@ -272,7 +280,7 @@ class AppointmentBookForm(BookingFormMixin, forms.Form):
     massage_type = ObjectChoiceField(label=_("Massage type"))
     masseur = ObjectChoiceField(label=_("Masseur"))
     room = ObjectChoiceField(label=_("Room"))
-    starts_at = forms.DateTimeField(label=_("Start"), widget=DateTimeLocalInput)
+    starts_at = forms.DateTimeField(label=_("Start"), widget=DateTimeLocalInput, validators=[_within_the_calendar])
     override_reason = forms.CharField(
         label=_("Override reason (manager)"),
         required=False,
@@ -346,7 +354,7 @@ def _parse_instant(value: str) -> datetime.datetime | None:
 
 
 class AppointmentMoveForm(BookingFormMixin, forms.Form):
-    starts_at = forms.DateTimeField(label=_("New start"), widget=DateTimeLocalInput)
+    starts_at = forms.DateTimeField(label=_("New start"), widget=DateTimeLocalInput, validators=[_within_the_calendar])
     masseur = ObjectChoiceField(label=_("Masseur"))
     room = ObjectChoiceField(label=_("Room"))
     override_reason = forms.CharField(

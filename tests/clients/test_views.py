@@ -345,8 +345,9 @@ def test_client_detail_query_count_does_not_grow_with_merged_records(
     _many_clients(merged)
     for duplicate in Client.objects.exclude(pk=kept.pk):
         services.client_merge(source=duplicate, target=kept, merged_by=manager)
-    # Session, user, two for permissions, the client, the records merged into it, the access trail's entry.
-    with django_assert_max_num_queries(7):
+    # Session, user, the manager's two-factor device, two for permissions, the client, the
+    # records merged into it, the access trail's entry.
+    with django_assert_max_num_queries(8):
         response = manager_client.get(kept.get_absolute_url())
     assert len(response.context["merged_from"]) == merged
 

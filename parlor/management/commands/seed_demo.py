@@ -6,7 +6,7 @@ from importlib.util import find_spec
 from django.apps import apps
 from django.core.management.base import BaseCommand
 
-from parlor.demo import DEMO_PASSWORD, STAFF
+from parlor.demo import DEMO_PASSWORD, DEMO_TOTP_BASE32, STAFF
 
 
 def seeders() -> list[str]:
@@ -49,3 +49,5 @@ class Command(BaseCommand):
         )
         for username, _first, _last, role in STAFF:
             self.stdout.write(f"  {username:<10} {role}")
+        self.stdout.write("The manager's two-factor code: `manage.py demo_code`, or this key in an authenticator app:")
+        self.stdout.write(f"  {DEMO_TOTP_BASE32}")
