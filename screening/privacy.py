@@ -10,6 +10,11 @@ from clients.export import Section, plain
 from screening.models import Clearance, Finding, Screening
 
 
+def _details(details) -> str:
+    """A finding's details (pregnancy weeks, allergens...) as one readable line."""
+    return "; ".join(f"{key}: {plain(value)}" for key, value in (details or {}).items())
+
+
 def _who(user) -> str:
     return (user.get_full_name() or user.get_username()) if user else ""
 
@@ -28,7 +33,7 @@ def export_sections(client) -> list[Section]:
             "taken_by": _who(s.taken_by),
             "source": s.get_source_display(),
             "findings": [
-                " ".join(filter(None, [f.contraindication.name, f.note and f"({f.note})", plain(f.details) or ""]))
+                " ".join(filter(None, [f.contraindication.name, f.note and f"({f.note})", _details(f.details)]))
                 for f in s.findings.all()
             ],
             "answers": plain(s.answers),

@@ -9,7 +9,11 @@ from tests.factories import UserFactory
 
 def _logged_in(user) -> Client:
     # A client of its own per role, so one test can compare what each role sees.
-    client = Client()
+    return login_as(Client(), user)
+
+
+def login_as(client: Client, user) -> Client:
+    """force_login, and the second factor for those who must pass it (managers), as a person logs in."""
     client.force_login(user)
     if two_factor_required(user):
         pass_second_factor(client, user)

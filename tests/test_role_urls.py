@@ -17,15 +17,23 @@ import datetime
 import re
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import Group
+from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clients.models import AccessEntry
 from parlor.models import TimeOff
 from screening.models import Contraindication
 from sessions.reminders import links
+from tests.conftest import login_as
+from tests.factories import UserFactory
 from tests.privacy_world import build_world
 
 pytestmark = pytest.mark.django_db
@@ -96,6 +104,17 @@ EXPECTED = {
     "sessions:reminder-policy": S(LOGIN, 403, 403, 403, 200),
     "healthz": S(200, 200, 200, 200, 200),
     "favicon": S(302, 302, 302, 302, 302),
+    # Accounts (issue 11 part B): one's own account and second factor; the manager's security events.
+    "parlor:account": S(LOGIN, 200, 200, 200, 200),
+    "parlor:password-change": S(LOGIN, 200, 200, 200, 200),
+    "parlor:two-factor-setup": S(LOGIN, 200, 200, 200, 200),
+    "parlor:two-factor-verify": S(LOGIN, 302, 302, 302, 302),
+    "parlor:recovery-codes": S(LOGIN, 405, 405, 405, 405),
+    "parlor:two-factor-remove": S(LOGIN, 405, 405, 405, 405),
+    # Django moves the token out of the address at once (to the session), then shows the form.
+    "parlor:password-reset-confirm": S(302, 302, 302, 302, 302),
+    "parlor:password-reset-complete": S(200, 200, 200, 200, 200),
+    "parlor:security-events": S(LOGIN, 403, 403, 403, 200),
     "login": S(200, 302, 302, 302, 302),
     "logout": S(LOGIN, 405, 405, 405, 405),
     "set_language": S(302, 302, 302, 302, 302),
@@ -137,15 +156,19 @@ def _admin_expected(key: str, manager) -> dict:
         return S(LOGIN, LOGIN, LOGIN, LOGIN, 200)
     if key == "admin:autocomplete":
         return S(LOGIN, LOGIN, LOGIN, LOGIN, 403)
+    if key == "admin:auth_user_password_change":
+        # A manager never types a password for someone else: a one-time link by email (issue 11 part B).
+        return S(LOGIN, LOGIN, LOGIN, LOGIN, 403)
     if key == "admin:view_on_site":
         return S(LOGIN, LOGIN, LOGIN, LOGIN, 302)
     if key == "admin/(?P<url>.*)$":
         return S(LOGIN, LOGIN, LOGIN, LOGIN, 404)
     if key.startswith("admin/"):  # <object_id>/: the admin's redirect to the change page
         return S(LOGIN, LOGIN, LOGIN, LOGIN, 302)
-    match = re.fullmatch(r"admin:(\w+?)_(\w+?)_(changelist|add|history|delete|change|password_change)", key)
+    match = re.fullmatch(r"admin:(\w+?)_(changelist|add|history|delete|change|password_change|config|qrcode)", key)
     assert match, f"an admin URL this test does not know: {key}"
-    app_label, model, action = match.groups()
+    app_label, model = _admin_model(match.group(1))
+    action = match.group(2)
     needed = {
         "changelist": ("view", "change"),
         "history": ("view", "change"),
@@ -153,6 +176,9 @@ def _admin_expected(key: str, manager) -> dict:
         "add": ("add",),
         "delete": ("delete",),
         "password_change": ("change",),
+        # django-otp's device pages: the key and its QR code.
+        "config": ("change",),
+        "qrcode": ("change",),
     }[action]
     allowed = any(manager.has_perm(f"{app_label}.{perm}_{model}") for perm in needed)
     # Shown in the admin, never changed there: they change only through the services (issue 10).
@@ -190,6 +216,16 @@ def _path(route: str, values: dict) -> str:
 ADMIN_OBJECTS = {}  # model label -> an object of it; filled by the fixture
 
 
+def _admin_model(name: str) -> tuple[str, str]:
+    """("otp_totp", "totpdevice") from "otp_totp_totpdevice": app labels may hold underscores too."""
+    from django.apps import apps
+
+    for config in sorted(apps.get_app_configs(), key=lambda c: -len(c.label)):
+        if name.startswith(config.label + "_"):
+            return config.label, name[len(config.label) + 1 :]
+    raise AssertionError(f"an admin URL of an app this test does not know: {name}")
+
+
 def _values(key: str, route: str, world) -> dict:
     """The argument values of one page, real objects of client A; {} for pages without arguments."""
     if not ARGUMENT.search(route):
@@ -224,6 +260,10 @@ def _values(key: str, route: str, world) -> dict:
             "object_id": a.client.pk,
         },
         "admin/(?P<url>.*)$": {"url": "no-such-page/"},
+        "parlor:password-reset-confirm": {
+            "uidb64": urlsafe_base64_encode(force_bytes(world.masseur_booked.pk)),
+            "token": default_token_generator.make_token(world.masseur_booked),
+        },
     }
     if key in by_key:
         return by_key[key]
@@ -233,13 +273,14 @@ def _values(key: str, route: str, world) -> dict:
         return {"client_pk": a.client.pk}
     if key.startswith("sessions:appointment-"):
         return {"pk": a.upcoming.pk}
-    admin_model = re.match(r"admin(?::(\w+?)_(\w+?)_\w+|/(\w+)/(\w+)/<path:object_id>/)$", key)
+    admin_model = re.match(
+        r"admin(?::(\w+?)_(?:changelist|add|history|delete|change|password_change|config|qrcode)|/(\w+)/(\w+)/<path:object_id>/)$",
+        key,
+    )
     if admin_model:
-        app_label, model = (
-            (admin_model.group(1), admin_model.group(2)) if admin_model.group(1) else admin_model.group(3, 4)
-        )
+        app_label, model = _admin_model(admin_model.group(1)) if admin_model.group(1) else admin_model.group(2, 3)
         obj = ADMIN_OBJECTS[f"{app_label}.{model}"]
-        return {"object_id": obj.pk, "id": obj.pk}
+        return {"object_id": obj.pk, "id": obj.pk, "pk": obj.pk}
     return {}
 
 
@@ -255,6 +296,7 @@ def world(db, settings, tmp_path):
     from django.apps import apps
 
     ADMIN_OBJECTS.clear()
+    device_owner = UserFactory(username="has-devices")
     for label, obj in {
         "auth.user": world.masseur_booked,
         "auth.group": Group.objects.get(name="Manager"),
@@ -267,6 +309,14 @@ def world(db, settings, tmp_path):
         "parlor.masseur": world.masseur,
         "parlor.massagetype": world.a.upcoming.massage_type,
         "parlor.timeoff": TimeOff.objects.get(),
+        "axes.accessattempt": AccessAttempt.objects.create(
+            username="someone", ip_address="10.0.0.9", failures_since_start=1
+        ),
+        "axes.accesslog": AccessLog.objects.create(username="someone", ip_address="10.0.0.9"),
+        "axes.accessfailurelog": AccessFailureLog.objects.create(username="someone", ip_address="10.0.0.9"),
+        # Of a user of their own: a device makes its user pass the second factor from then on.
+        "otp_totp.totpdevice": TOTPDevice.objects.create(user=device_owner, name="phone", confirmed=True),
+        "otp_static.staticdevice": StaticDevice.objects.create(user=device_owner, name="codes", confirmed=True),
     }.items():
         assert apps.get_model(label) is type(obj)
         ADMIN_OBJECTS[label] = obj
@@ -283,7 +333,7 @@ def _browsers(world) -> dict[str, HttpClient]:
     browsers = {"anonymous": HttpClient()}
     for role, user in users.items():
         browsers[role] = HttpClient()
-        browsers[role].force_login(user)
+        login_as(browsers[role], user)
     return browsers
 
 

@@ -18,6 +18,7 @@ from clients.models import Client, Erasure
 from screening.models import Clearance, Finding, Screening
 from sessions.models import Appointment, DayOfCheck, Flag, Override, Reminder, SessionLog, SessionLogAddendum
 from tests.clients.helpers import make_client
+from tests.conftest import login_as
 from tests.privacy_world import build_world
 
 A_IDENTITY = ["Ярослава Приватна", "Ярослава", "Приватна", "yaroslava", "+380501112233", "0501112233", "501112233"]
@@ -173,7 +174,7 @@ def test_erased_client_drops_out_of_search_and_cannot_be_edited(world, client):
 
 @pytest.mark.django_db
 def test_erase_page_takes_a_written_reason_from_the_manager(world, client):
-    client.force_login(world.manager)
+    login_as(client, world.manager)
     url = reverse("clients:client-erase", args=[world.a.client.pk])
     assert client.get(url).status_code == 200
     refused = client.post(url, {"reason": "", "keep_clinical_notes": "on", "confirm": "on"})
@@ -192,7 +193,7 @@ def test_erase_page_takes_a_written_reason_from_the_manager(world, client):
 
 @pytest.mark.django_db
 def test_erase_page_is_the_managers_only(world, client):
-    client.force_login(world.receptionist)
+    login_as(client, world.receptionist)
     assert client.get(reverse("clients:client-erase", args=[world.a.client.pk])).status_code == 403
 
 
@@ -202,7 +203,7 @@ def test_erase_page_is_the_managers_only(world, client):
 @pytest.mark.django_db
 def test_withdrawing_data_consent_stops_reminders_and_asks_the_manager_to_erase(world, client):
     a = world.a
-    client.force_login(world.receptionist)
+    login_as(client, world.receptionist)
     response = client.post(reverse("clients:client-withdraw-consent", args=[a.client.pk]))
     assert response.status_code == 302
     record = Client.objects.get(pk=a.client.pk)
@@ -210,7 +211,7 @@ def test_withdrawing_data_consent_stops_reminders_and_asks_the_manager_to_erase(
     assert record.reminder_consent is False
     assert record.erased_at is None
 
-    client.force_login(world.manager)
+    login_as(client, world.manager)
     dashboard = client.get("/").content.decode()
     assert 'data-testid="erasure-panel"' in dashboard
     assert reverse("clients:client-erase", args=[a.client.pk]) in dashboard
@@ -237,7 +238,7 @@ def test_withdrawal_stops_a_due_reminder_at_once(world):
 
 @pytest.mark.django_db
 def test_no_erasure_panel_when_nobody_waits(world, client):
-    client.force_login(world.manager)
+    login_as(client, world.manager)
     assert 'data-testid="erasure-panel"' not in client.get("/").content.decode()
 
 

@@ -11,6 +11,7 @@ from pypdf import PdfReader
 
 from clients.export import client_export_zip
 from clients.models import AccessEntry
+from tests.conftest import login_as
 from tests.privacy_world import build_world
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +102,7 @@ def test_export_pdf_is_readable_and_in_the_clients_language(world, settings):
 
 
 def test_export_page_gives_the_manager_a_zip_and_leaves_a_trail(world, client):
-    client.force_login(world.manager)
+    login_as(client, world.manager)
     response = client.get(reverse("clients:client-export", args=[world.a.client.pk]))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
@@ -113,6 +114,6 @@ def test_export_page_gives_the_manager_a_zip_and_leaves_a_trail(world, client):
 
 @pytest.mark.parametrize("who", ["receptionist", "masseur_booked"])
 def test_export_is_the_managers_only(world, client, who):
-    client.force_login(getattr(world, who))
+    login_as(client, getattr(world, who))
     assert client.get(reverse("clients:client-export", args=[world.a.client.pk])).status_code == 403
     assert not AccessEntry.objects.exists()

@@ -166,7 +166,7 @@ def test_client_trail_queries_do_not_grow_with_entries(manager_client, manager, 
     for n in range(count):
         _entry(client, users[n % 3])
     # Session, user, permissions (2), the client, the count and one page of entries with their users.
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):
         response = manager_client.get(reverse("clients:client-trail", args=[client.pk]), {"since": "2020-01-01"})
     assert len(response.context["rows"]) == min(count, 50)
 
@@ -180,6 +180,6 @@ def test_user_trail_queries_do_not_grow_with_entries(manager_client, manager, co
     for n in range(count):
         _entry(clients[n % 3], reader)
     # Session, user, permissions (2), the user read, the count and one page of entries with their clients.
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):
         response = manager_client.get(reverse("clients:user-trail", args=[reader.pk]))
     assert len(response.context["rows"]) == min(count, 50)

@@ -153,6 +153,8 @@ def urls_for(route: Route, site: Site) -> list[str]:
             kwargs[name] = day.client.pk
         elif name == "day":
             kwargs[name] = TODAY.isoformat()
+        elif name == "user_pk":
+            kwargs[name] = site.receptionist.pk
         elif name == "uidb64":
             kwargs[name] = urlsafe_base64_encode(force_bytes(site.receptionist.pk))
         elif name == "token" and route.name == "parlor:password-reset-confirm":

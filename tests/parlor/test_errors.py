@@ -8,6 +8,7 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from parlor import roles
+from tests.conftest import login_as
 from tests.factories import MasseurFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +44,7 @@ def _role_client(role: str) -> HttpClient:
     if role == roles.MASSEUR:
         MasseurFactory(user=user)
     client = HttpClient()
-    client.force_login(user)
+    login_as(client, user)
     return client
 
 

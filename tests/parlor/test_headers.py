@@ -42,11 +42,20 @@ def _inline_code(html: str) -> list[str]:
     return INLINE.findall(html)
 
 
+NOT_PAGES = {"client_export.html"}
+
+
 def _page_templates() -> list[Path]:
     """Every template of ours that renders a page: emails are not pages (mail clients need
-    their inline styles, and no browser applies this site's policy to them)."""
+    their inline styles, and no browser applies this site's policy to them), nor is the export's
+    PDF (WeasyPrint reads its <style>; no browser ever gets that HTML)."""
     folders = [ROOT / "templates", *ROOT.glob("*/templates"), *ROOT.glob("sessions/*/templates")]
-    found = [path for folder in folders for path in folder.rglob("*.html") if "emails" not in path.parts]
+    found = [
+        path
+        for folder in folders
+        for path in folder.rglob("*.html")
+        if "emails" not in path.parts and path.name not in NOT_PAGES
+    ]
     return sorted(set(found))
 
 

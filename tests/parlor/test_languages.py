@@ -28,6 +28,7 @@ from screening.models import Clearance, Contraindication
 from sessions.care.logs import LogInput, sessionlog_save
 from sessions.models import Appointment, Course, Reminder, SessionLog
 from sessions.reminders import links, planning
+from tests.conftest import login_as
 from tests.factories import (
     ClientFactory,
     MasseurFactory,
@@ -60,6 +61,9 @@ SKIP = {
     "sessions:flag-acknowledge",
     "clients:client-export",  # a ZIP download, not a page
     "sessions:appointment-release",  # POST only
+    "parlor:recovery-codes",  # POST only
+    "parlor:two-factor-remove",  # POST only
+    "parlor:password-reset-confirm",  # moves its token to the session and redirects
     "clients:client-withdraw-consent",  # POST only
     "",  # media files in development
 }
@@ -367,7 +371,7 @@ def _opened(user, language: str, settings) -> HttpClient:
     settings.LANGUAGE_CODE = language
     client = HttpClient()
     if user is not None:
-        client.force_login(user)
+        login_as(client, user)
     return client
 
 

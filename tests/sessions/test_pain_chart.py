@@ -247,7 +247,7 @@ def test_outcomes_page_queries_do_not_grow_with_courses(manager_client, courses,
         _completed_course(day, indication=Course.Indication.BACK_PAIN, pains=[(8, 6), (5, 2 + number % 3)])
 
     # Session, user, permissions (two), the outcomes: the same at any size.
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         response = manager_client.get(reverse("sessions:outcomes"))
     assert response.context["outcomes"][0].courses == courses
 
