@@ -994,10 +994,10 @@ class Planner:
             )
 
     def write_reminders(self) -> None:
-        """As planning and the dispatcher left them: sent (or skipped) before now, due after; none for
-        tomorrow's appointments (the benchmark plans and sends those)."""
+        """As planning and the dispatcher left them: sent (or skipped) before now, due after; none for the
+        appointments of tomorrow and the day after (the benchmark plans and sends a day's batch of those)."""
         now, rng = self.world.now, self.rng
-        tomorrow = self.world.today + datetime.timedelta(days=1)
+        left_to_the_bench = {self.world.today + datetime.timedelta(days=n) for n in (1, 2)}
         Kind, State = Reminder.Kind, Reminder.State
 
         def add(*, key, kind, client, appointment_id, course_id, due_at, state, reason="", sent_at=None):
@@ -1043,8 +1043,32 @@ class Planner:
                 reason=reason,
                 sent_at=sent_at,
             )
+        # The invitation to the next course goes with the last live session's reminder.
+        last_live = {}
         for row in self.plan.appointments:
-            if row["_day"] == tomorrow or row["status"] == Appointment.Status.ON_HOLD:
+            if row["course_id"] and row["status"] not in Appointment.NOT_LIVE:
+                last_live[row["course_id"]] = row
+        for course_id, row in sorted(last_live.items()):
+            if row["_day"] in left_to_the_bench or row["status"] == Appointment.Status.ON_HOLD:
+                continue
+            client = self.clients[row["client_id"] - 1]
+            due_at = planning.appointment_due_at(row["starts_at"], offset_hours=24)
+            state, reason, sent_at = outcome(client, due_at)
+            add(
+                key=planning.course_ending_key(
+                    SimpleNamespace(pk=course_id), SimpleNamespace(pk=row["id"], starts_at=row["starts_at"])
+                ),
+                kind=Kind.COURSE_ENDING,
+                client=client,
+                appointment_id=row["id"],
+                course_id=course_id,
+                due_at=due_at,
+                state=state,
+                reason=reason,
+                sent_at=sent_at,
+            )
+        for row in self.plan.appointments:
+            if row["_day"] in left_to_the_bench or row["status"] == Appointment.Status.ON_HOLD:
                 continue
             client = self.clients[row["client_id"] - 1]
             appointment = SimpleNamespace(pk=row["id"], starts_at=row["starts_at"])
