@@ -994,10 +994,10 @@ class Planner:
             )
 
     def write_reminders(self) -> None:
-        """As planning and the dispatcher left them: sent (or skipped) before now, due after; none for the
-        appointments of tomorrow and the day after (the benchmark plans and sends a day's batch of those)."""
+        """As planning and the dispatcher left them: sent (or skipped) before now, due after; none for
+        tomorrow's appointments (the benchmark plans and sends that day's batch)."""
         now, rng = self.world.now, self.rng
-        left_to_the_bench = {self.world.today + datetime.timedelta(days=n) for n in (1, 2)}
+        left_to_the_bench = {self.world.today + datetime.timedelta(days=1)}
         Kind, State = Reminder.Kind, Reminder.State
 
         def add(*, key, kind, client, appointment_id, course_id, due_at, state, reason="", sent_at=None):

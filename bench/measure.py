@@ -184,5 +184,7 @@ def profile(op: Operation, folder: Path) -> Path:
         op.reset()
     text = folder / f"{op.key}.txt"
     text.write_text(profiler.output_text(unicode=True, color=False, show_all=False))
+    # With the library frames too (Django, psycopg): where inside the ORM or the template engine.
+    (folder / f"{op.key}-full.txt").write_text(profiler.output_text(unicode=True, color=False, show_all=True))
     (folder / f"{op.key}.html").write_text(profiler.output_html())
     return text

@@ -107,16 +107,13 @@ def pick_subjects(*, scale: float, regular_id: int) -> Subjects:
         .first()
     )
     busy = Masseur.objects.select_related("user").get(pk=busy_id)
-    # Free slots for a masseur with a usual day tomorrow: the median number of appointments.
-    loads = list(
-        Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end)
-        .exclude(status__in=Appointment.NOT_LIVE)
-        .values("masseur_id")
-        .annotate(n=Count("pk"))
-        .order_by("n", "masseur_id")
-        .values_list("masseur_id", flat=True)
+    # Free slots for the masseur with the most of them tomorrow: a busy parlor is nearly full a day ahead.
+    slots_by_masseur: dict = {}
+    for slot in availability.free_slots(massage_type=classic, start_date=tomorrow, end_date=tomorrow):
+        slots_by_masseur[slot.masseur.pk] = slots_by_masseur.get(slot.masseur.pk, 0) + 1
+    usual = (
+        Masseur.objects.get(pk=max(sorted(slots_by_masseur), key=slots_by_masseur.get)) if slots_by_masseur else busy
     )
-    usual = Masseur.objects.get(pk=loads[len(loads) // 2])
     today_start, today_end = _day_bounds(today)
     today_id = (
         Appointment.objects.filter(starts_at__gte=today_start, starts_at__lt=today_end)
@@ -183,19 +180,16 @@ def pick_subjects(*, scale: float, regular_id: int) -> Subjects:
     sessions = [(p.starts_at, p.masseur, p.room) for p in proposal if p.is_bookable]
     course = {"propose": propose_args, "sessions": sessions, "bookable": len(sessions)}
 
-    # A day's batch of reminders: the first N appointments from tomorrow on (into the day after when tomorrow
-    # has fewer) whose clients agreed to reminders and have an email; the generator planned none of them.
-    wanted = max(10, round(240 * scale))
+    # Tomorrow's reminders: every live appointment of tomorrow (the generator planned none of them). A client
+    # without consent or email is skipped by the dispatcher: claimed, checked and closed, work all the same.
     reminder_ids = list(
         Appointment.objects.filter(
             starts_at__gte=start,
-            starts_at__lt=_day_bounds(tomorrow + datetime.timedelta(days=1))[1],
+            starts_at__lt=end,
             status__in=[Appointment.Status.BOOKED, Appointment.Status.CONFIRMED],
-            client__reminder_consent=True,
         )
-        .exclude(client__email="")
         .order_by("starts_at", "pk")
-        .values_list("pk", flat=True)[:wanted]
+        .values_list("pk", flat=True)
     )
     last = Appointment.objects.filter(pk__in=reminder_ids).order_by("-starts_at").first()
     reminder_now = planning.appointment_due_at(last.starts_at, offset_hours=24) + datetime.timedelta(minutes=1)
@@ -867,6 +861,7 @@ def operations(subjects: Subjects) -> list[Operation]:
                         break
         clock.extra = {
             "appointments": len(appointments),
+            "ms_per_appointment": round(clock.seconds * 1000 / max(len(appointments), 1), 1),
             "plan_ms": round(plan_clock.seconds * 1000),
             "send_ms": round(send_clock.seconds * 1000),
             "dispatcher_runs": runs,
@@ -1054,7 +1049,7 @@ def operations(subjects: Subjects) -> list[Operation]:
         ),
         Operation(
             "reminders_tomorrow",
-            f"reminders, a day's batch from tomorrow ({len(s.reminder_ids)}), planned + sent",
+            f"reminders for tomorrow ({len(s.reminder_ids)}), planned + sent",
             reminders,
             lambda c: floor_reminders(c, subjects=s),
             mode="commit",

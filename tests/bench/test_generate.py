@@ -94,19 +94,19 @@ def test_generate_tiny_world_is_clinically_plausible(world):
     assert {code for client_id, code in firsts.items() if client_id not in regulars} <= {"general", "children-back"}
 
 
-def test_generate_tiny_world_leaves_two_days_of_reminders_to_the_bench(world):
+def test_generate_tiny_world_leaves_tomorrows_reminders_to_the_bench(world):
     tomorrow = NOW.date() + datetime.timedelta(days=1)
     start = datetime.datetime.combine(tomorrow, datetime.time.min, tzinfo=KYIV)
-    two_days = Appointment.objects.filter(starts_at__gte=start, starts_at__lt=start + datetime.timedelta(days=2))
-    assert two_days.exclude(status__in=Appointment.NOT_LIVE).exists()
-    assert not Reminder.objects.filter(appointment__in=two_days).exists()
-    later = Appointment.objects.filter(starts_at__gte=start + datetime.timedelta(days=2)).exclude(
+    tomorrows = Appointment.objects.filter(starts_at__gte=start, starts_at__lt=start + datetime.timedelta(days=1))
+    assert tomorrows.exclude(status__in=Appointment.NOT_LIVE).exists()
+    assert not Reminder.objects.filter(appointment__in=tomorrows).exists()
+    later = Appointment.objects.filter(starts_at__gte=start + datetime.timedelta(days=1)).exclude(
         status__in=[*Appointment.NOT_LIVE, Appointment.Status.ON_HOLD]
     )
     assert later.exists()
     assert Reminder.objects.filter(appointment__in=later, kind=Reminder.Kind.APPOINTMENT).count() == later.count()
-    # Nothing is due before tomorrow's end: the dispatcher the bench runs sends only what the bench planned.
-    assert not Reminder.objects.filter(state=Reminder.State.DUE, due_at__lt=start + datetime.timedelta(days=1)).exists()
+    # Nothing is due before tomorrow: the dispatcher the bench runs sends only what the bench planned.
+    assert not Reminder.objects.filter(state=Reminder.State.DUE, due_at__lt=start).exists()
     # Every course's last live session carries its invitation to the next course, as planning leaves it.
     assert Reminder.objects.filter(kind=Reminder.Kind.COURSE_ENDING).exists()
 
