@@ -731,7 +731,8 @@ def floor_reminders(clock: Clock, *, subjects: Subjects) -> None:
             "SELECT r.id, c.full_name, c.email, c.language, a.starts_at, m.display_name, mt.name_uk"
             " FROM treatments_reminder r JOIN clients_client c ON c.id = r.client_id"
             " JOIN treatments_appointment a ON a.id = r.appointment_id JOIN parlor_masseur m ON m.id = a.masseur_id"
-            " JOIN parlor_massagetype mt ON mt.id = a.massage_type_id WHERE r.id = ANY(%s)",
+            " JOIN parlor_massagetype mt ON mt.id = a.massage_type_id"
+            " WHERE r.id = ANY(%s) AND c.reminder_consent AND c.email <> ''",
             [reminder_ids],
         )
         with smtplib.SMTP(settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=10) as smtp:
