@@ -10,11 +10,12 @@ PY := $(VENV)/bin/python
 export PYTEST_ARGS
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint migrations-check services stop clean backup restore
+.PHONY: help run test bench lint migrations-check services stop clean backup restore
 
 help:
 	@echo "make run               start everything at http://127.0.0.1:8000/ (Ctrl-C stops it all)"
 	@echo "make test              lint, format, migrations check and pytest (PYTEST_ARGS=...)"
+	@echo "make bench             time the staff pages on a generated parlor (BENCH_SCALE=0.1; 1 = a chain's size)"
 	@echo "make lint              ruff check and ruff format --check"
 	@echo "make migrations-check  fail if a model change has no migration"
 	@echo "make backup            the database and the uploaded scans into var/backups/parlor-<time>.tar"
@@ -28,6 +29,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	@scripts/test.sh
+
+# Timings never gate `make test`; see bench/README.md.
+bench: $(STAMP)
+	@scripts/bench.sh
 
 lint: $(STAMP)
 	@rc=0; $(VENV)/bin/ruff check . || rc=1; $(VENV)/bin/ruff format --check . || rc=1; exit $$rc
