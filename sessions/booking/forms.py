@@ -173,11 +173,12 @@ class CourseForm(BookingFormMixin, forms.Form):
         help_text=_("Only when the screening blocks massage: why the course is booked anyway."),
     )
     await_clearance = forms.BooleanField(
-        label=_("Book the sessions awaiting the doctor's clearance"),
+        label=_("Book the sessions awaiting the screening or the doctor's clearance"),
         required=False,
         help_text=_(
-            "The client brings a doctor's note: the sessions keep their slots and become bookable by themselves "
-            "once the clearance is recorded; until then none can start."
+            "The client answers the screening (a new caller by the emailed link) or brings a doctor's note: the "
+            "sessions keep their slots and become bookable by themselves once it is recorded; until then none "
+            "can start."
         ),
     )
     request_key = forms.UUIDField(widget=forms.HiddenInput)

@@ -2,15 +2,17 @@
 re-check of a hand-edited course schedule, and the course page in a fixed number of queries."""
 
 import datetime
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import Client
 from parlor.models import MassageType, Masseur, Room
-from sessions.booking import gate
+from sessions.booking import availability, gate
 from sessions.booking.selectors import MAX_GAP_DAYS, appointment_conflicts, gap_warning, local_date
 from sessions.booking.services import ProposedSession
 from sessions.models import Appointment, Course, Override
@@ -86,18 +88,24 @@ def check_sessions(
     massage_type: MassageType,
     rows: Sequence[SessionRow],
     earlier_days: Sequence[datetime.date] = (),
+    may_book_closed: bool = False,
 ) -> list[ProposedSession]:
     """Each row (in the given order) with what would stop it being booked and its gap warnings,
     the way course_propose reports its own proposal: clashes with what is booked, with the other
-    rows, working hours, qualifications. `earlier_days`: the course's sessions already booked
-    (extending a course), so the first new row is warned about the gap after them.
-    Four queries a row."""
+    rows, working hours, qualifications, closed days (unless `may_book_closed`). `earlier_days`: the
+    course's sessions already booked (extending a course), so the first new row is warned about the gap
+    after them. Five queries a row."""
     duration = datetime.timedelta(minutes=massage_type.duration_minutes)
     buffer = datetime.timedelta(minutes=massage_type.buffer_minutes)
     checked: list[ProposedSession] = []
     for number, row in enumerate(rows, start=1):
         errors = appointment_conflicts(
-            client=client, massage_type=massage_type, masseur=row.masseur, room=row.room, starts_at=row.starts_at
+            client=client,
+            massage_type=massage_type,
+            masseur=row.masseur,
+            room=row.room,
+            starts_at=row.starts_at,
+            may_book_closed=may_book_closed,
         )
         conflicts = [message for messages in errors.values() for message in messages]
         # The rows are not booked yet, so the database cannot see them clash with each other.
@@ -192,3 +200,61 @@ def warn_gap_after(sessions: Sequence[ProposedSession], *, last_day: datetime.da
     gap = (local_date(first.starts_at) - last_day).days
     if gap > MAX_GAP_DAYS:
         first.warnings.append(gap_warning(gap))
+
+
+# --- "repeat this course" -----------------------------------------------------------------------
+
+# How far ahead "the next free day" is looked for before the course starts where the cadence says.
+REPEAT_SEARCH_DAYS = 60
+
+
+def repeat_of(value: str) -> QueryDict | None:
+    """The new-course form filled in as a repeat of course `value` (its id): the same client, massage
+    type, indication, length, cadence and weekdays, with the masseur and local time of its last session,
+    from the next day that masseur is free at that time (or at all) within REPEAT_SEARCH_DAYS. None when
+    `value` names no course of a live client. Eight queries."""
+    if not value.isdigit():
+        return None
+    course = (
+        Course.objects.select_related("client", "massage_type", "preferred_masseur")
+        .filter(pk=int(value), client__merged_into__isnull=True, client__erased_at__isnull=True)
+        .first()
+    )
+    if course is None:
+        return None
+    last = (
+        course.appointments.exclude(status__in=Appointment.NOT_LIVE)
+        .select_related("masseur")
+        .order_by("-starts_at", "-pk")
+        .first()
+    ) or course.appointments.select_related("masseur").order_by("-starts_at", "-pk").first()
+    masseur = last.masseur if last is not None and last.masseur.is_active else course.preferred_masseur
+    at = timezone.localtime(last.starts_at).time().replace(second=0, microsecond=0) if last else course.preferred_time
+    today = timezone.localdate()
+    start = today
+    slots = availability.free_slots(
+        massage_type=course.massage_type,
+        start_date=today,
+        end_date=today + datetime.timedelta(days=REPEAT_SEARCH_DAYS),
+        masseur=masseur,
+    )
+    if slots:
+        at_time = [s for s in slots if at is None or timezone.localtime(s.starts_at).time() == at]
+        start = local_date((at_time or slots)[0].starts_at)
+    data = QueryDict(mutable=True)
+    data.update(
+        {
+            "client": str(course.client_id),
+            "massage_type": str(course.massage_type_id),
+            "indication": course.indication,
+            "planned_sessions": str(course.planned_sessions),
+            "cadence": course.cadence,
+            "preferred_masseur": str(masseur.pk) if masseur else "",
+            "preferred_time": at.strftime("%H:%M") if at else "",
+            "start_date": start.isoformat(),
+            "request_key": str(uuid.uuid4()),
+            "action": "propose",
+        }
+    )
+    data.setlist("weekdays", [str(day) for day in course.weekdays])
+    return data

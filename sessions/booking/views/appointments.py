@@ -42,6 +42,10 @@ def can_override(request) -> bool:
     return request.user.has_perm(services.OVERRIDE_PERMISSION)
 
 
+def may_book_closed(request) -> bool:
+    return request.user.has_perm(selectors.BOOK_ON_CLOSED_DAY)
+
+
 # --- single appointments --------------------------------------------------------------------
 
 

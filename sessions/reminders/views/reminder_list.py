@@ -7,16 +7,20 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
+from clients.models import Client
 from sessions.models import Reminder, ReminderPolicy
-from sessions.reminders import client_actions
+from sessions.reminders import client_actions, desk
 
 VIEW_REMINDER = "treatments.view_reminder"
 CHANGE_POLICY = "treatments.change_reminderpolicy"
+# Whoever books for the client (the front desk, the manager) may send them the questionnaire's link.
+SEND_LINK = "treatments.add_appointment"
 PAGE_SIZE = 50
 
 
@@ -95,7 +99,23 @@ def reminder_policy(request):
     return render(request, "sessions/policy_edit.html", {"form": form})
 
 
+@require_POST
+def client_screening_link(request, pk):
+    """From the client's page: email the questionnaire's link now (an outbox row like every reminder)."""
+    if not request.user.has_perm(SEND_LINK):
+        raise PermissionDenied
+    client = get_object_or_404(Client, pk=pk)
+    try:
+        desk.screening_link_send(client=client)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The questionnaire link is on its way to %(email)s.") % {"email": client.email})
+    return redirect(client)
+
+
 urlpatterns = [
     path("reminders/", reminder_list, name="reminder-list"),
+    path("clients/<int:pk>/questionnaire-link/", client_screening_link, name="client-screening-link"),
     path("reminders/settings/", reminder_policy, name="reminder-policy"),
 ]
