@@ -335,7 +335,7 @@ class AppointmentBookForm(BookingFormMixin, forms.Form):
                 errors["client"] = str(ClientField.default_error_messages["invalid"])
         value = params.get("starts_at", "").strip()
         if value:
-            starts_at = _parse_instant(value)
+            starts_at = parse_instant(value)
             if starts_at is None:
                 errors["starts_at"] = _("The start in the link is not a date and time; choose it here.")
             else:
@@ -343,7 +343,7 @@ class AppointmentBookForm(BookingFormMixin, forms.Form):
         return initial, errors
 
 
-def _parse_instant(value: str) -> datetime.datetime | None:
+def parse_instant(value: str) -> datetime.datetime | None:
     """An ISO 8601 date and time; without an offset it is read as Kyiv time. None if unreadable."""
     try:
         parsed = parse_datetime(value.replace(" ", "+"))  # a "+" in a query string arrives as a space

@@ -258,3 +258,108 @@ def repeat_of(value: str) -> QueryDict | None:
     )
     data.setlist("weekdays", [str(day) for day in course.weekdays])
     return data
+
+
+# --- moving an appointment ----------------------------------------------------------------------
+
+# The move page offers the free times of the appointment's day and of this many days after it.
+MOVE_DAYS = 3
+MOVE_STEP_MINUTES = 30
+
+
+@dataclass(frozen=True)
+class MoveSlot:
+    """A free time to move to, with the room it would take (the appointment's own when free)."""
+
+    starts_at: datetime.datetime
+    masseur: Masseur
+    room: Room
+
+    @property
+    def local_value(self) -> str:
+        """The start as the move form's field takes it."""
+        return timezone.localtime(self.starts_at).strftime("%Y-%m-%dT%H:%M")
+
+
+@dataclass
+class MoveDay:
+    """The free times of one day for moving an appointment: its own masseur's first, then the others'."""
+
+    day: datetime.date
+    own: list[MoveSlot]
+    others: list[tuple[Masseur, list[MoveSlot]]]
+
+    @property
+    def empty(self) -> bool:
+        return not self.own and not self.others
+
+
+def move_suggestions(
+    *, appointment: Appointment, start: datetime.date | None = None, now: datetime.datetime | None = None
+) -> list[MoveDay]:
+    """Where the appointment could go: the free slots of its type from `start` (its own day, not before today)
+    over MOVE_DAYS days, the client's other bookings left out, as if it were not booked. Same masseur first,
+    then the others. Six queries."""
+    now = now or timezone.now()
+    start = max(start or local_date(appointment.starts_at), timezone.localdate())
+    end = start + datetime.timedelta(days=MOVE_DAYS)
+    slots = availability.free_slots(
+        massage_type=appointment.massage_type,
+        start_date=start,
+        end_date=end,
+        step_minutes=MOVE_STEP_MINUTES,
+        now=now,
+        exclude_appointment_pk=appointment.pk,
+    )
+    lo = availability.local_day_bounds(start, timezone.get_current_timezone())[0] - availability.MAX_BLOCK
+    client_busy = availability.merge(
+        Appointment.objects.filter(client_id=appointment.client_id, starts_at__gte=lo)
+        .exclude(status__in=Appointment.NOT_LIVE)
+        .exclude(pk=appointment.pk)
+        .values_list("starts_at", "blocks_until")
+    )
+    days: dict[datetime.date, MoveDay] = {}
+    for offset in range((end - start).days + 1):
+        day = start + datetime.timedelta(days=offset)
+        days[day] = MoveDay(day, [], [])
+    others: dict[tuple[datetime.date, int], list] = {}
+    masseurs: dict[int, Masseur] = {}
+    for slot in slots:
+        if availability.overlaps_any(client_busy, slot.starts_at, slot.blocks_until):
+            continue
+        day = local_date(slot.starts_at)
+        room = next((r for r in slot.rooms if r.pk == appointment.room_id), slot.room)
+        option = MoveSlot(slot.starts_at, slot.masseur, room)
+        if slot.masseur.pk == appointment.masseur_id:
+            days[day].own.append(option)
+        else:
+            masseurs[slot.masseur.pk] = slot.masseur
+            others.setdefault((day, slot.masseur.pk), []).append(option)
+    for (day, masseur_id), found in sorted(
+        others.items(), key=lambda item: (item[0][0], masseurs[item[0][1]].display_name, item[0][1])
+    ):
+        days[day].others.append((masseurs[masseur_id], found))
+    return list(days.values())
+
+
+def free_rooms_at(
+    *, starts_at: datetime.datetime, blocks_until: datetime.datetime, exclude_pk: int | None = None
+) -> list[Room]:
+    """The active rooms nobody's live appointment holds between the two instants. Two queries."""
+    busy = set(
+        Appointment.objects.filter(starts_at__lt=blocks_until, blocks_until__gt=starts_at)
+        .exclude(status__in=Appointment.NOT_LIVE)
+        .exclude(pk=exclude_pk)
+        .values_list("room_id", flat=True)
+    )
+    return [room for room in Room.objects.filter(is_active=True).order_by("name") if room.pk not in busy]
+
+
+def room_for_move(*, appointment: Appointment, starts_at: datetime.datetime) -> Room:
+    """The room a dragged appointment takes at its new time: its own when free then, else the first free one
+    (else its own, and the move's check says it is taken). Two queries."""
+    length = appointment.blocks_until - appointment.starts_at
+    free = free_rooms_at(starts_at=starts_at, blocks_until=starts_at + length, exclude_pk=appointment.pk)
+    if any(room.pk == appointment.room_id for room in free):
+        return appointment.room
+    return free[0] if free else appointment.room

@@ -6,9 +6,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 import clients.panels
-from parlor import dashboard
+from parlor import dashboard, resources
 from screening.access import can_view_health_record
-from sessions.booking import calendar
+from sessions.booking import absence, calendar
 from sessions.booking.card import client_card
 from sessions.models import Reminder
 
@@ -24,6 +24,9 @@ def reception_panel(request, today):
         "data": calendar.reception_dashboard(day=today, viewer=user),
         "today": today,
         "calendar_url": calendar.url_maker("sessions:calendar-day")(),
+        # Nothing stays booked with an absent masseur without a warning here.
+        "absent": absence.absent_summary(),
+        "can_reassign": user.has_perm("treatments.change_appointment"),
     }
 
 
@@ -63,3 +66,7 @@ def _course_for(client) -> str:
 clients.panels.register_next_step(
     clients.panels.NextStep("course", _("Register and book a course"), "treatments.add_course", _course_for)
 )
+
+
+# A time off that clashes with bookings goes on to their reassignment.
+resources.on_saved("time-off", absence.after_time_off_saved)
