@@ -6,7 +6,8 @@
 (function () {
   var grid = document.querySelector("[data-drag-moves]");
   var token = document.querySelector("#drag-csrf [name=csrfmiddlewaretoken]");
-  if (!grid || !token || !window.htmx) {
+  // htmx loads deferred, after this script: it is looked up when something is dropped.
+  if (!grid || !token) {
     return;
   }
   var dragged = null;
@@ -54,7 +55,7 @@
   });
   grid.addEventListener("drop", function (event) {
     var cell = dropCell(event);
-    if (!cell || !dragged) {
+    if (!cell || !dragged || !window.htmx) {
       return;
     }
     event.preventDefault();

@@ -488,8 +488,10 @@ def test_the_navigation_search_answers_htmx_with_suggestions_only(reception_clie
 
 @pytest.mark.parametrize(
     ("typed", "param"),
-    [("Нова Клієнтка", "full_name=%D0%9D%D0%BE%D0%B2%D0%B0+%D0%9A%D0%BB%D1%96%D1%94%D0%BD%D1%82%D0%BA%D0%B0"),
-     ("067 999 00 11", "phone=067+999+00+11")],
+    [
+        ("Нова Клієнтка", "full_name=%D0%9D%D0%BE%D0%B2%D0%B0+%D0%9A%D0%BB%D1%96%D1%94%D0%BD%D1%82%D0%BA%D0%B0"),
+        ("067 999 00 11", "phone=067+999+00+11"),
+    ],
 )
 def test_a_search_that_finds_nobody_offers_a_new_client_pre_filled(reception_client, typed, param):
     body = reception_client.get("/clients/", {"q": typed}, HTTP_HX_REQUEST="true").content.decode()
