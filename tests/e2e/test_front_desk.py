@@ -16,6 +16,7 @@ from parlor import roles
 from screening import services as screening_services
 from sessions.care.logs import LogInput, sessionlog_save
 from sessions.models import Appointment, Course, Reminder
+from tests.clients.helpers import make_client
 from tests.e2e.conftest import log_in
 from tests.factories import (
     ClientFactory,
@@ -447,3 +448,54 @@ def test_staff_pages_never_scroll_sideways_on_a_phone(browser, live_server, sett
     finally:
         context.close()
     assert sideways == {}
+
+
+def test_the_navbar_search_finds_a_phone_typed_any_way_and_opens_the_card_from_the_keyboard(page):
+    UserFactory(username="desk", role=roles.RECEPTIONIST)
+    wanted = make_client(full_name="Ганна Клавіатурна", phone="+380671234567", email="")
+    make_client(full_name="Ганна Інша", phone="+380501112233", email="")
+    log_in(page, "desk", "secret-pass")
+    page.wait_for_url("**/")
+    page.goto(reverse("sessions:calendar-day"))
+
+    page.get_by_test_id("nav-search-input").fill("8 (067) 123-45-67")
+    results = page.get_by_test_id("nav-search-result")
+    results.first.wait_for()
+    assert results.count() == 1
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.dataset.testid") == "nav-search-result"
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/clients/{wanted.pk}/")
+    assert page.get_by_test_id("client-name").inner_text().startswith("Ганна Клавіатурна")
+
+    # Escape closes the list; Enter in the box opens the best match.
+    page.get_by_test_id("nav-search-input").fill("Ганна")
+    page.get_by_test_id("nav-search-result").first.wait_for()
+    page.keyboard.press("Escape")
+    assert page.get_by_test_id("nav-search-suggestions").count() == 0
+
+
+def test_the_move_form_shows_a_room_conflict_before_it_is_submitted(page):
+    UserFactory(username="desk", role=roles.RECEPTIONIST)
+    appointment, petro, day = _booked_tomorrow()
+    taken = RoomFactory(name="Кабінет зайнятий")
+    AppointmentFactory(
+        client=ClientFactory(),
+        massage_type=appointment.massage_type,
+        masseur=petro,
+        room=taken,
+        starts_at=kyiv(day, 10),
+    )
+    log_in(page, "desk", "secret-pass")
+    page.wait_for_url("**/")
+    page.goto(reverse("sessions:appointment-move", args=[appointment.pk]))
+
+    page.select_option("select[name=room]", str(taken.pk))
+    problem = page.get_by_test_id("move-check").get_by_test_id("form-errors")
+    problem.wait_for()
+
+    assert "Кабінет зайнятий" in problem.inner_text()
+    assert "Кабінет 1" in page.get_by_test_id("free-rooms").inner_text()
+    assert page.url.endswith(f"/sessions/appointments/{appointment.pk}/move/")
+    appointment.refresh_from_db()
+    assert appointment.room.name == "Кабінет 1"
