@@ -210,3 +210,22 @@ def test_reassignment_page_query_count_does_not_grow_with_the_clashes(
                 starts_at=at(MONDAY + datetime.timedelta(days=day), hour),
             )
     assert queries() == few
+
+
+def test_the_dashboard_warning_query_count_does_not_grow(reception_client, scene, django_assert_max_num_queries):
+    def queries() -> int:
+        with django_assert_max_num_queries(40) as captured:
+            assert reception_client.get(reverse("parlor:dashboard")).status_code == 200
+        return len(captured.captured_queries)
+
+    monday_off(scene)
+    few = queries()
+    petro_off = TimeOffFactory(masseur=scene.petro, starts_at=at(TUESDAY, 0), ends_at=at(TUESDAY, 23))
+    for hour in (9, 10, 11, 12):
+        AppointmentFactory(
+            client=ClientFactory(),
+            massage_type=scene.massage_type,
+            masseur=petro_off.masseur,
+            starts_at=at(TUESDAY, hour),
+        )
+    assert queries() == few
