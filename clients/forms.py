@@ -141,6 +141,12 @@ class ClientCreateForm(ClientForm):
         error_messages={"required": _("The client must consent to the processing of personal data.")},
     )
 
+    def __init__(self, *args, next_steps=(), **kwargs):
+        """next_steps: clients.panels.NextStep buttons beside "Save" (register, then book a course)."""
+        super().__init__(*args, **kwargs)
+        for step in next_steps:
+            self.helper.add_input(Submit(f"then_{step.key}", step.label, css_class="btn-success"))
+
     def _consent_fields(self) -> list[str]:
         return ["data_consent", "reminder_consent"]
 

@@ -62,9 +62,26 @@ def search_text_for(*, full_name: str, phone, email: str) -> str:
     return " ".join(parts)
 
 
+def looks_like_phone(query: str) -> bool:
+    """Only digits and phone punctuation, at least three digits: "067 123-45-67", "+38 (067) 1234567"."""
+    text = _clean(query)
+    return bool(_PHONE_LIKE_RE.fullmatch(text)) and sum(c.isdigit() for c in text) >= 3
+
+
+def phone_query_digits(query: str) -> str:
+    """The digits of a phone as typed in any usual way, as search_text holds them: an international "00"
+    dropped ("00380..." -> "380..."), and the old trunk "8" before a national number ("8 067..." -> "067...")."""
+    digits = _NOT_DIGIT_RE.sub("", query)
+    if digits.startswith("00"):
+        digits = digits[2:]
+    if len(digits) == 11 and digits.startswith("80"):
+        digits = digits[1:]
+    return digits
+
+
 def normalise_query(query: str) -> str:
     """The query as search_text spells things: lower case, and digits only when it looks like a phone."""
     text = _clean(query)
-    if _PHONE_LIKE_RE.fullmatch(text) and sum(c.isdigit() for c in text) >= 3:
-        return _NOT_DIGIT_RE.sub("", text)
+    if looks_like_phone(text):
+        return phone_query_digits(text)
     return text

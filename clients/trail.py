@@ -37,6 +37,25 @@ def record_access(request: HttpRequest, *, client: Client, obj=None, page: str =
     )
 
 
+def record_access_many(request: HttpRequest, *, pairs) -> int:
+    """One entry per (client, object) a page shows the health data of (a masseur's printed day sheet):
+    one query however many."""
+    page, address = page_name(request), client_address(request)
+    entries = [
+        AccessEntry(
+            user=request.user,
+            client=client,
+            page=page,
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            address=address,
+        )
+        for client, obj in pairs
+    ]
+    AccessEntry.objects.bulk_create(entries)
+    return len(entries)
+
+
 # --- reads for the manager's trail pages ------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -14,6 +15,7 @@ from clients import erasure, export, panels, selectors, services, trail
 from clients.access import can_view_health
 from clients.forms import ClientCreateForm, ClientForm, ClientMergeForm, ErasureForm, TrailFilterForm
 from clients.models import Client
+from clients.search import looks_like_phone
 from clients.trail import record_access
 from parlor.view_helpers import add_errors, require_perm
 
@@ -25,9 +27,25 @@ def _client_or_404(pk: int) -> Client:
         raise Http404 from exc
 
 
+# The navigation bar's search shows this many clients as the user types.
+SUGGESTIONS = 8
+
+
 def client_list(request):
+    """The client list with search; asked by the navigation bar's search box (htmx), only the suggestions."""
     require_perm(request, "clients.view_client")
     query = request.GET.get("q", "").strip()
+    if request.htmx:
+        return render(
+            request,
+            "clients/_search_suggestions.html",
+            {
+                "query": query,
+                "clients": selectors.client_search(query, limit=SUGGESTIONS) if query else [],
+                "can_add": request.user.has_perm("clients.add_client"),
+                "new_client": _new_client_params(query),
+            },
+        )
     return render(
         request,
         "clients/client_list.html",
@@ -39,9 +57,21 @@ def client_list(request):
     )
 
 
+def _new_client_params(query: str) -> str:
+    """The new-client form's address pre-filled from a search that found nobody: a phone or a name."""
+    if not query:
+        return ""
+    field = "phone" if looks_like_phone(query) else "full_name"
+    return urlencode({field: query[:200]})
+
+
 def client_create(request):
+    """Register a client; a search that found nobody pre-fills the name or phone, and a next step
+    (another app's, e.g. book a course) may follow with the client chosen."""
     require_perm(request, "clients.add_client")
-    form = ClientCreateForm(request.POST or None)
+    steps = panels.next_steps_for(request.user)
+    initial = {name: request.GET[name][:200] for name in ("full_name", "phone") if request.GET.get(name)}
+    form = ClientCreateForm(request.POST or None, initial=initial, next_steps=steps)
     if request.method == "POST" and form.is_valid():
         try:
             client = services.client_create(**form.cleaned_data, created_by=request.user)
@@ -49,7 +79,8 @@ def client_create(request):
             add_errors(form, exc)
         else:
             messages.success(request, _("Client %(name)s registered.") % {"name": client.full_name})
-            return redirect(client)
+            step = next((s for s in steps if f"then_{s.key}" in request.POST), None)
+            return redirect(step.url(client) if step else client.get_absolute_url())
     return render(request, "clients/client_create.html", {"form": form})
 
 

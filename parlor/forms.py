@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from parlor import selectors
-from parlor.models import MassageType, Masseur, Room, TimeOff, WorkingHours
+from parlor.models import ClosedDay, MassageType, Masseur, Room, TimeOff, WorkingHours
 
 
 class _CrispyModelForm(forms.ModelForm):
@@ -101,3 +101,27 @@ class TimeOffForm(_CrispyModelForm):
             if clash:
                 self.add_error("starts_at", _("Overlaps other time off: %(other)s.") % {"other": clash})
         return cleaned
+
+
+class ClosedDayForm(forms.ModelForm):
+    class Meta:
+        model = ClosedDay
+        fields = ["day", "reason"]
+        widgets = {"day": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        help_texts = {"reason": _("Leave empty for a public holiday: its name is shown.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    def clean_day(self):
+        value = self.cleaned_data["day"]
+        if value and not 2000 <= value.year <= 2100:
+            raise forms.ValidationError(_("Choose a date between 2000 and 2100."))
+        return value
+
+    def validate_unique(self):
+        # Closing a day twice is not an error: the service keeps the first row.
+        pass

@@ -225,3 +225,30 @@ class SecurityEvent(models.Model):
 
     def get_absolute_url(self):
         return reverse("parlor:security-events")
+
+
+class ClosedDay(models.Model):
+    """A day the parlor does not work, as the manager decided: availability and course proposals never
+    offer it, and only a manager may book on it. Public holidays are not closed by themselves: under
+    martial law they are working days in Ukraine, so the manager closes the ones the parlor keeps."""
+
+    day = models.DateField(_("day"), unique=True)
+    # The manager's own words; empty for a public holiday, whose name the calendar shows translated.
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name = _("closed day")
+        verbose_name_plural = _("closed days")
+        permissions = [("book_on_closed_day", _("Can book on a day the parlor is closed"))]
+        # The unique index on day serves "closed days between two dates".
+
+    def __str__(self):
+        return f"{self.day:%d.%m.%Y}" + (f" · {self.reason}" if self.reason else "")
+
+    def get_absolute_url(self):
+        return reverse("parlor:closed-days")

@@ -1,6 +1,7 @@
 """The manager's screens for the parlor's resources share one list and one
 form page; this table says, per resource, what they show and who may edit."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import models
@@ -93,3 +94,27 @@ RESOURCES = {
         ),
     )
 }
+
+
+# What follows a saved row, registered by the apps built on parlor (which parlor cannot import):
+# sessions sends a new time off that clashes with bookings to its reassignment page.
+# A hook is `(request, instance) -> URL or None`; the first URL wins, else the list page.
+AfterSave = Callable[..., str | None]
+_after_save: dict[str, list[AfterSave]] = {}
+
+
+def on_saved(slug: str, hook: AfterSave) -> AfterSave:
+    """Register a hook for rows of the resource `slug`, once (ready() may run twice in tests)."""
+    hooks = _after_save.setdefault(slug, [])
+    if hook not in hooks:
+        hooks.append(hook)
+    return hook
+
+
+def after_save_url(slug: str, request, instance) -> str | None:
+    """Where to go after saving `instance`: the first hook's URL, or None for the resource's list."""
+    for hook in _after_save.get(slug, []):
+        url = hook(request, instance)
+        if url:
+            return url
+    return None

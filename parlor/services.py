@@ -5,7 +5,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from parlor.models import MassageType
+from parlor.models import ClosedDay, MassageType
 
 # Constraint name -> the field and message a person should see.
 _CONSTRAINT_MESSAGES = {
@@ -55,3 +55,22 @@ def resource_delete(*, instance: models.Model) -> None:
             instance.delete()
     except (models.ProtectedError, IntegrityError) as exc:
         raise ValidationError(_("It is still in use; mark it inactive instead.")) from exc
+
+
+def closed_day_add(*, day, reason: str = "", by) -> ClosedDay:
+    """Close the parlor on a day (availability and proposals stop offering it); closing it twice keeps
+    the first row."""
+    closed = ClosedDay(day=day, reason=reason.strip(), created_by=by)
+    closed.full_clean(validate_unique=False)
+    try:
+        with transaction.atomic():
+            closed.save()
+    except IntegrityError:
+        # Closed meanwhile by someone else: the day is closed, as asked.
+        return ClosedDay.objects.get(day=day)
+    return closed
+
+
+def closed_day_remove(*, closed_day: ClosedDay) -> None:
+    """Open the parlor again on a day it was closed."""
+    ClosedDay.objects.filter(pk=closed_day.pk).delete()

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "crispy_forms",
     "crispy_bootstrap5",
+    # htmx's own files (served like any static file) and request.htmx for partial answers.
+    "django_htmx",
     "bootstrap",
     "phonenumber_field",
     # Change history of health records by PostgreSQL triggers (pghistory builds on pgtrigger).
@@ -72,6 +74,8 @@ MIDDLEWARE = [
     # Who wrote (user and path) goes with every change pghistory records during a request.
     "pghistory.middleware.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # request.htmx: a page asked by htmx answers with its fragment only.
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Idle and absolute session limits; after messages, so the log-in page can say why.
     "parlor.middleware.SessionTimeoutMiddleware",

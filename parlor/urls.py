@@ -12,6 +12,8 @@ parlor_patterns = [
     path("manage/<slug:slug>/new/", views.resource_edit, name="resource-add"),
     path("manage/<slug:slug>/<int:pk>/", views.resource_edit, name="resource-edit"),
     path("manage/<slug:slug>/<int:pk>/delete/", views.resource_delete, name="resource-delete"),
+    path("closed-days/", views.closed_days, name="closed-days"),
+    path("closed-days/<int:pk>/open/", views.closed_day_delete, name="closed-day-delete"),
     path("", include("parlor.accounts.urls")),
 ]
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("sessions.booking.views.calendar")),
     path("", include("sessions.booking.views.appointments")),
     path("", include("sessions.booking.views.courses")),
+    path("", include("sessions.booking.views.absence")),
     path("", include("sessions.care.views")),
     path("", include("sessions.reminders.views.client_links")),
     path("", include("sessions.reminders.views.reminder_list")),

@@ -53,7 +53,11 @@ EXPECTED = {
     "parlor:resource-list": S(LOGIN, 200, 200, 200, 200),
     "parlor:resource-add": S(LOGIN, 403, 403, 403, 200),
     "parlor:resource-edit": S(LOGIN, 403, 403, 403, 200),
-    "parlor:resource-delete": S(LOGIN, 405, 405, 405, 405),
+    # A GET asks to confirm (issue 12); only its POST deletes.
+    "parlor:resource-delete": S(LOGIN, 403, 403, 403, 200),
+    # The manager's closed days (issue 12).
+    "parlor:closed-days": S(LOGIN, 403, 403, 403, 200),
+    "parlor:closed-day-delete": S(LOGIN, 405, 405, 405, 405),
     "clients:client-list": S(LOGIN, 200, 200, 200, 200),
     "clients:client-create": S(LOGIN, 200, 403, 403, 200),
     "clients:client-detail": S(LOGIN, 200, 200, 200, 200),
@@ -100,6 +104,9 @@ EXPECTED = {
     "sessions:reminder-list": S(LOGIN, 200, 403, 403, 200),
     "sessions:outcomes": S(LOGIN, 403, 403, 403, 200),
     "sessions:appointment-release": S(LOGIN, 405, 405, 405, 405),
+    # Issue 12: reassigning the bookings a time off clashes with; the questionnaire's link from the client page.
+    "sessions:time-off-reassign": S(LOGIN, 200, 403, 403, 200),
+    "sessions:client-screening-link": S(LOGIN, 405, 405, 405, 405),
     "screening:questionnaire-settings": S(LOGIN, 403, 403, 403, 200),
     "sessions:reminder-policy": S(LOGIN, 403, 403, 403, 200),
     "healthz": S(200, 200, 200, 200, 200),
@@ -248,6 +255,9 @@ def _values(key: str, route: str, world) -> dict:
         "sessions:course-extend": {"pk": a.course.pk},
         "sessions:course-shorten": {"pk": a.course.pk},
         "sessions:sessionlog-edit": {"pk": a.done.pk},
+        "sessions:time-off-reassign": {"pk": TimeOff.objects.order_by("pk").first().pk},
+        "sessions:client-screening-link": {"pk": a.client.pk},
+        "parlor:closed-day-delete": {"pk": 1},
         "sessions:flag-acknowledge": {"pk": a.flag.pk},
         "sessions:client-history": {"pk": a.client.pk},
         "sessions:link-confirm": {"token": links.appointment_token(a.upcoming, links.CONFIRM)},

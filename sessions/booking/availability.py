@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from parlor import closures
 from parlor.models import MassageType, Masseur, Room, TimeOff, WorkingHours
 from sessions.localtime import kyiv
 
@@ -143,6 +144,8 @@ class AvailabilityData:
     masseur_busy: dict[int, list[Interval]]
     rooms: list[Room]
     room_busy: dict[int, list[Interval]] = field(default_factory=dict)
+    # Days the manager closed the parlor (parlor.ClosedDay): never offered.
+    closed: frozenset[datetime.date] = frozenset()
 
 
 def slots_for_day(
@@ -157,12 +160,14 @@ def slots_for_day(
 ) -> list[Slot]:
     """Free slots of one local day, sorted by start then masseur name.
 
-    A slot: the session [start, start + duration) lies inside the masseur's
-    working hours and not before `now`; [start, start + duration + buffer)
-    overlaps none of the masseur's appointments (with their buffers) or time
-    off, and at least one active room is free for all of it.
+    A slot: the day is not closed; the session [start, start + duration) lies
+    inside the masseur's working hours and not before `now`; [start, start +
+    duration + buffer) overlaps none of the masseur's appointments (with their
+    buffers) or time off, and at least one active room is free for all of it.
     """
     slots: list[Slot] = []
+    if day in data.closed:
+        return slots
     ids = data.masseurs.keys() if masseur_ids is None else [i for i in masseur_ids if i in data.masseurs]
     for masseur_id in ids:
         hours = data.hours.get(masseur_id, {}).get(day.weekday())
@@ -199,10 +204,13 @@ def load(
     days: Iterable[datetime.date],
     masseur: Masseur | None = None,
     exclude_appointment_pk: int | None = None,
+    closed: frozenset[datetime.date] | None = None,
 ) -> AvailabilityData:
-    """Load hours, time off, rooms and live appointments for the days: four queries, whatever the staff size.
+    """Load hours, time off, rooms, live appointments and closed days for the days: five queries, whatever
+    the staff size.
 
-    Masseurs: active and qualified for the massage type (only `masseur` when given).
+    Masseurs: active and qualified for the massage type (only `masseur` when given). `closed`: the closed
+    days when the caller has them already (then four queries).
     """
     from sessions.models import Appointment
 
@@ -253,6 +261,10 @@ def load(
             masseur_busy[masseur_id].append((starts_at, blocks_until))
         room_busy[room_id].append((starts_at, blocks_until))
 
+    # 5. The days the parlor is closed.
+    if closed is None:
+        closed = frozenset(closures.closed_days(days[0], days[-1])) if days else frozenset()
+
     return AvailabilityData(
         tz=tz,
         masseurs=masseurs,
@@ -260,6 +272,7 @@ def load(
         masseur_busy={k: merge(v) for k, v in masseur_busy.items()},
         rooms=rooms,
         room_busy={k: merge(v) for k, v in room_busy.items()},
+        closed=closed,
     )
 
 
@@ -271,8 +284,10 @@ def free_slots(
     masseur: Masseur | None = None,
     step_minutes: int = 15,
     now: datetime.datetime | None = None,
+    exclude_appointment_pk: int | None = None,
 ) -> list[Slot]:
-    """Free slots of the massage type from start_date to end_date inclusive (local dates), in four queries."""
+    """Free slots of the massage type from start_date to end_date inclusive (local dates), in five queries;
+    `exclude_appointment_pk`: as if that appointment were not booked (moving it)."""
     if end_date < start_date:
         raise ValidationError({"end_date": _("The end date must not be before the start date.")})
     if (end_date - start_date).days >= MAX_RANGE_DAYS:
@@ -280,7 +295,7 @@ def free_slots(
     if not 5 <= step_minutes <= 120:
         raise ValidationError({"step_minutes": _("The step must be between 5 and 120 minutes.")})
     days = [start_date + datetime.timedelta(days=n) for n in range((end_date - start_date).days + 1)]
-    data = load(massage_type=massage_type, days=days, masseur=masseur)
+    data = load(massage_type=massage_type, days=days, masseur=masseur, exclude_appointment_pk=exclude_appointment_pk)
     now = now or timezone.now()
     slots: list[Slot] = []
     for day in days:

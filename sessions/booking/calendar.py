@@ -26,7 +26,8 @@ from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from parlor.models import Masseur, Room, TimeOff, WorkingHours
+from parlor import closures
+from parlor.models import ClosedDay, Masseur, Room, TimeOff, WorkingHours
 from screening import selectors as screening_selectors
 from screening.access import health_record_clients
 from sessions.booking.availability import Interval, local_day_bounds, merge, overlaps_any, working_intervals
@@ -105,6 +106,9 @@ class Entry:
         if course is None or self.number is None or not self.appointment.is_live:
             return ""
         return f"{self.number}/{course.planned_sessions}"
+
+    # What may be dragged to another time on the day view (the move's own rule).
+    movable_statuses = Appointment.UPCOMING
 
     @property
     def status_badge(self) -> str:
@@ -206,6 +210,7 @@ class Cell:
     rowspan: int = 1
     entry: Entry | None = None
     book_url: str | None = None
+    column: "Column | None" = None  # where the cell is: a drag drops an appointment on its masseur or room
 
 
 @dataclass
@@ -220,6 +225,8 @@ class Column:
     off: list[Interval] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
     url: str | None = None
+    holiday: str = ""  # the public holiday's name, if the column's day is one
+    closed: bool = False  # the parlor is closed that day (parlor.ClosedDay)
 
 
 @dataclass
@@ -295,10 +302,12 @@ def build_grid(
         for column, layout in zip(columns, layouts, strict=True):
             placed = layout.get(index)
             if placed is None:
-                cells.append(_empty_cell(column, _instant(column.day, minutes, tz), now=now, free_cell=free_cell))
+                cell = _empty_cell(column, _instant(column.day, minutes, tz), now=now, free_cell=free_cell)
+                cell.column = column
+                cells.append(cell)
             elif placed[0] == "start":
                 starts_at = _instant(column.day, minutes, tz)
-                cells.append(Cell("appointment", starts_at, rowspan=placed[2], entry=placed[1]))
+                cells.append(Cell("appointment", starts_at, rowspan=placed[2], entry=placed[1], column=column))
         label = datetime.time((minutes // 60) % 24, minutes % 60)
         rows.append((label, cells))
     return Grid(columns=columns, rows=rows)
@@ -325,6 +334,11 @@ class DayCalendar:
     # Cancelled and no-show appointments: listed under the grid, struck through.
     not_live: list[Entry]
     count: int
+    holiday: str = ""  # the public holiday's name, when the day is one
+    closed: ClosedDay | None = None  # the parlor is closed that day
+    closed_reason: str = ""
+    # The printed day sheets: each masseur's live appointments of the day, in order.
+    sheets: list[tuple[Masseur, list[Entry]]] = field(default_factory=list)
 
 
 def _hours_by_masseur(hours: Iterable[WorkingHours]) -> dict[int, dict[int, list[tuple]]]:
@@ -334,12 +348,19 @@ def _hours_by_masseur(hours: Iterable[WorkingHours]) -> dict[int, dict[int, list
     return result
 
 
-def day_calendar(*, day: datetime.date, by: str = "masseurs", can_book: bool, now=None, viewer=None) -> DayCalendar:
-    """The day view: seven queries plus three for the verdicts, whatever the number of appointments (and two
-    for the holds when any is on hold)."""
+def day_calendar(
+    *, day: datetime.date, by: str = "masseurs", can_book: bool, now=None, viewer=None, may_book_closed: bool = False
+) -> DayCalendar:
+    """The day view: eight queries plus three for the verdicts, whatever the number of appointments (and two
+    for the holds when any is on hold). On a closed day the free cells offer no booking unless
+    `may_book_closed` (the manager)."""
     tz = kyiv()
     now = now or timezone.now()
     start, end = local_day_bounds(day, tz)
+    holiday = closures.public_holidays(day, day).get(day, "")
+    closed = closures.closed_on(day)
+    if closed is not None and not may_book_closed:
+        can_book = False
 
     hours = list(WorkingHours.objects.filter(weekday=day.weekday(), masseur__is_active=True).select_related("masseur"))
     masseurs = {interval.masseur_id: interval.masseur for interval in hours}
@@ -435,8 +456,29 @@ def day_calendar(*, day: datetime.date, by: str = "masseurs", can_book: bool, no
                 ),
             )
 
+    for column in columns:
+        column.holiday, column.closed = holiday, closed is not None
     grid = build_grid(columns, now=now, free_cell=free_cell)
-    return DayCalendar(day=day, by=by, grid=grid, not_live=not_live, count=len(live))
+    by_masseur: dict[int, list[Entry]] = defaultdict(list)
+    for entry in live:
+        by_masseur[entry.appointment.masseur_id].append(entry)
+    sheets = [
+        (masseurs[masseur_id], entries)
+        for masseur_id, entries in sorted(
+            by_masseur.items(), key=lambda item: (masseurs[item[0]].display_name, item[0])
+        )
+    ]
+    return DayCalendar(
+        day=day,
+        by=by,
+        grid=grid,
+        not_live=not_live,
+        count=len(live),
+        holiday=holiday,
+        closed=closed,
+        closed_reason=closures.closed_reason(closed, {day: holiday} if holiday else {}) if closed else "",
+        sheets=sheets,
+    )
 
 
 def _covered(intervals: list[Interval], lo: datetime.datetime, hi: datetime.datetime) -> bool:
@@ -480,8 +522,12 @@ def week_start(day: datetime.date) -> datetime.date:
     return day - datetime.timedelta(days=day.weekday())
 
 
-def week_calendar(*, masseur: Masseur, day: datetime.date, can_book: bool, now=None, viewer=None) -> WeekCalendar:
-    """One masseur's week (Monday to Sunday): six queries plus three per day with appointments for the verdicts."""
+def week_calendar(
+    *, masseur: Masseur, day: datetime.date, can_book: bool, now=None, viewer=None, may_book_closed: bool = False
+) -> WeekCalendar:
+    """One masseur's week (Monday to Sunday): seven queries plus three per day with appointments for the
+    verdicts. Public holidays and closed days are marked; a closed day's free cells offer no booking unless
+    `may_book_closed` (the manager)."""
     tz = kyiv()
     now = now or timezone.now()
     monday = week_start(day)
@@ -511,6 +557,8 @@ def week_calendar(*, masseur: Masseur, day: datetime.date, can_book: bool, now=N
     room_busy = {k: merge(v) for k, v in room_busy.items()}
 
     day_url = url_maker("sessions:calendar-day")
+    holidays = closures.public_holidays(days[0], days[-1])
+    closed = closures.closed_days(days[0], days[-1])
     columns = [
         Column(
             key=d.isoformat(),
@@ -521,13 +569,15 @@ def week_calendar(*, masseur: Masseur, day: datetime.date, can_book: bool, now=N
             off=off,
             entries=[e for e in live if e.appointment.starts_at.astimezone(tz).date() == d],
             url=day_url(d.isoformat()),
+            holiday=holidays.get(d, ""),
+            closed=d in closed,
         )
         for d in days
     ]
     base = url_maker("sessions:appointment-book")() if can_book else None
 
     def free_cell(column: Column, at: datetime.datetime) -> Cell:
-        if base is None:
+        if base is None or (column.closed and not may_book_closed):
             return Cell("free", at)
         room = free_room(rooms, room_busy, at)
         return Cell(

@@ -173,11 +173,12 @@ class CourseForm(BookingFormMixin, forms.Form):
         help_text=_("Only when the screening blocks massage: why the course is booked anyway."),
     )
     await_clearance = forms.BooleanField(
-        label=_("Book the sessions awaiting the doctor's clearance"),
+        label=_("Book the sessions awaiting the screening or the doctor's clearance"),
         required=False,
         help_text=_(
-            "The client brings a doctor's note: the sessions keep their slots and become bookable by themselves "
-            "once the clearance is recorded; until then none can start."
+            "The client answers the screening (a new caller by the emailed link) or brings a doctor's note: the "
+            "sessions keep their slots and become bookable by themselves once it is recorded; until then none "
+            "can start."
         ),
     )
     request_key = forms.UUIDField(widget=forms.HiddenInput)
@@ -334,7 +335,7 @@ class AppointmentBookForm(BookingFormMixin, forms.Form):
                 errors["client"] = str(ClientField.default_error_messages["invalid"])
         value = params.get("starts_at", "").strip()
         if value:
-            starts_at = _parse_instant(value)
+            starts_at = parse_instant(value)
             if starts_at is None:
                 errors["starts_at"] = _("The start in the link is not a date and time; choose it here.")
             else:
@@ -342,7 +343,7 @@ class AppointmentBookForm(BookingFormMixin, forms.Form):
         return initial, errors
 
 
-def _parse_instant(value: str) -> datetime.datetime | None:
+def parse_instant(value: str) -> datetime.datetime | None:
     """An ISO 8601 date and time; without an offset it is read as Kyiv time. None if unreadable."""
     try:
         parsed = parse_datetime(value.replace(" ", "+"))  # a "+" in a query string arrives as a space

@@ -2,15 +2,17 @@
 re-check of a hand-edited course schedule, and the course page in a fixed number of queries."""
 
 import datetime
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import Client
 from parlor.models import MassageType, Masseur, Room
-from sessions.booking import gate
+from sessions.booking import availability, gate
 from sessions.booking.selectors import MAX_GAP_DAYS, appointment_conflicts, gap_warning, local_date
 from sessions.booking.services import ProposedSession
 from sessions.models import Appointment, Course, Override
@@ -86,18 +88,24 @@ def check_sessions(
     massage_type: MassageType,
     rows: Sequence[SessionRow],
     earlier_days: Sequence[datetime.date] = (),
+    may_book_closed: bool = False,
 ) -> list[ProposedSession]:
     """Each row (in the given order) with what would stop it being booked and its gap warnings,
     the way course_propose reports its own proposal: clashes with what is booked, with the other
-    rows, working hours, qualifications. `earlier_days`: the course's sessions already booked
-    (extending a course), so the first new row is warned about the gap after them.
-    Four queries a row."""
+    rows, working hours, qualifications, closed days (unless `may_book_closed`). `earlier_days`: the
+    course's sessions already booked (extending a course), so the first new row is warned about the gap
+    after them. Five queries a row."""
     duration = datetime.timedelta(minutes=massage_type.duration_minutes)
     buffer = datetime.timedelta(minutes=massage_type.buffer_minutes)
     checked: list[ProposedSession] = []
     for number, row in enumerate(rows, start=1):
         errors = appointment_conflicts(
-            client=client, massage_type=massage_type, masseur=row.masseur, room=row.room, starts_at=row.starts_at
+            client=client,
+            massage_type=massage_type,
+            masseur=row.masseur,
+            room=row.room,
+            starts_at=row.starts_at,
+            may_book_closed=may_book_closed,
         )
         conflicts = [message for messages in errors.values() for message in messages]
         # The rows are not booked yet, so the database cannot see them clash with each other.
@@ -192,3 +200,166 @@ def warn_gap_after(sessions: Sequence[ProposedSession], *, last_day: datetime.da
     gap = (local_date(first.starts_at) - last_day).days
     if gap > MAX_GAP_DAYS:
         first.warnings.append(gap_warning(gap))
+
+
+# --- "repeat this course" -----------------------------------------------------------------------
+
+# How far ahead "the next free day" is looked for before the course starts where the cadence says.
+REPEAT_SEARCH_DAYS = 60
+
+
+def repeat_of(value: str) -> QueryDict | None:
+    """The new-course form filled in as a repeat of course `value` (its id): the same client, massage
+    type, indication, length, cadence and weekdays, with the masseur and local time of its last session,
+    from the next day that masseur is free at that time (or at all) within REPEAT_SEARCH_DAYS. None when
+    `value` names no course of a live client. Eight queries."""
+    if not value.isdigit():
+        return None
+    course = (
+        Course.objects.select_related("client", "massage_type", "preferred_masseur")
+        .filter(pk=int(value), client__merged_into__isnull=True, client__erased_at__isnull=True)
+        .first()
+    )
+    if course is None:
+        return None
+    last = (
+        course.appointments.exclude(status__in=Appointment.NOT_LIVE)
+        .select_related("masseur")
+        .order_by("-starts_at", "-pk")
+        .first()
+    ) or course.appointments.select_related("masseur").order_by("-starts_at", "-pk").first()
+    masseur = last.masseur if last is not None and last.masseur.is_active else course.preferred_masseur
+    at = timezone.localtime(last.starts_at).time().replace(second=0, microsecond=0) if last else course.preferred_time
+    today = timezone.localdate()
+    start = today
+    slots = availability.free_slots(
+        massage_type=course.massage_type,
+        start_date=today,
+        end_date=today + datetime.timedelta(days=REPEAT_SEARCH_DAYS),
+        masseur=masseur,
+    )
+    if slots:
+        at_time = [s for s in slots if at is None or timezone.localtime(s.starts_at).time() == at]
+        start = local_date((at_time or slots)[0].starts_at)
+    data = QueryDict(mutable=True)
+    data.update(
+        {
+            "client": str(course.client_id),
+            "massage_type": str(course.massage_type_id),
+            "indication": course.indication,
+            "planned_sessions": str(course.planned_sessions),
+            "cadence": course.cadence,
+            "preferred_masseur": str(masseur.pk) if masseur else "",
+            "preferred_time": at.strftime("%H:%M") if at else "",
+            "start_date": start.isoformat(),
+            "request_key": str(uuid.uuid4()),
+            "action": "propose",
+        }
+    )
+    data.setlist("weekdays", [str(day) for day in course.weekdays])
+    return data
+
+
+# --- moving an appointment ----------------------------------------------------------------------
+
+# The move page offers the free times of the appointment's day and of this many days after it.
+MOVE_DAYS = 3
+MOVE_STEP_MINUTES = 30
+
+
+@dataclass(frozen=True)
+class MoveSlot:
+    """A free time to move to, with the room it would take (the appointment's own when free)."""
+
+    starts_at: datetime.datetime
+    masseur: Masseur
+    room: Room
+
+    @property
+    def local_value(self) -> str:
+        """The start as the move form's field takes it."""
+        return timezone.localtime(self.starts_at).strftime("%Y-%m-%dT%H:%M")
+
+
+@dataclass
+class MoveDay:
+    """The free times of one day for moving an appointment: its own masseur's first, then the others'."""
+
+    day: datetime.date
+    own: list[MoveSlot]
+    others: list[tuple[Masseur, list[MoveSlot]]]
+
+    @property
+    def empty(self) -> bool:
+        return not self.own and not self.others
+
+
+def move_suggestions(
+    *, appointment: Appointment, start: datetime.date | None = None, now: datetime.datetime | None = None
+) -> list[MoveDay]:
+    """Where the appointment could go: the free slots of its type from `start` (its own day, not before today)
+    over MOVE_DAYS days, the client's other bookings left out, as if it were not booked. Same masseur first,
+    then the others. Six queries."""
+    now = now or timezone.now()
+    start = max(start or local_date(appointment.starts_at), timezone.localdate())
+    end = start + datetime.timedelta(days=MOVE_DAYS)
+    slots = availability.free_slots(
+        massage_type=appointment.massage_type,
+        start_date=start,
+        end_date=end,
+        step_minutes=MOVE_STEP_MINUTES,
+        now=now,
+        exclude_appointment_pk=appointment.pk,
+    )
+    lo = availability.local_day_bounds(start, timezone.get_current_timezone())[0] - availability.MAX_BLOCK
+    client_busy = availability.merge(
+        Appointment.objects.filter(client_id=appointment.client_id, starts_at__gte=lo)
+        .exclude(status__in=Appointment.NOT_LIVE)
+        .exclude(pk=appointment.pk)
+        .values_list("starts_at", "blocks_until")
+    )
+    days: dict[datetime.date, MoveDay] = {}
+    for offset in range((end - start).days + 1):
+        day = start + datetime.timedelta(days=offset)
+        days[day] = MoveDay(day, [], [])
+    others: dict[tuple[datetime.date, int], list] = {}
+    masseurs: dict[int, Masseur] = {}
+    for slot in slots:
+        if availability.overlaps_any(client_busy, slot.starts_at, slot.blocks_until):
+            continue
+        day = local_date(slot.starts_at)
+        room = next((r for r in slot.rooms if r.pk == appointment.room_id), slot.room)
+        option = MoveSlot(slot.starts_at, slot.masseur, room)
+        if slot.masseur.pk == appointment.masseur_id:
+            days[day].own.append(option)
+        else:
+            masseurs[slot.masseur.pk] = slot.masseur
+            others.setdefault((day, slot.masseur.pk), []).append(option)
+    for (day, masseur_id), found in sorted(
+        others.items(), key=lambda item: (item[0][0], masseurs[item[0][1]].display_name, item[0][1])
+    ):
+        days[day].others.append((masseurs[masseur_id], found))
+    return list(days.values())
+
+
+def free_rooms_at(
+    *, starts_at: datetime.datetime, blocks_until: datetime.datetime, exclude_pk: int | None = None
+) -> list[Room]:
+    """The active rooms nobody's live appointment holds between the two instants. Two queries."""
+    busy = set(
+        Appointment.objects.filter(starts_at__lt=blocks_until, blocks_until__gt=starts_at)
+        .exclude(status__in=Appointment.NOT_LIVE)
+        .exclude(pk=exclude_pk)
+        .values_list("room_id", flat=True)
+    )
+    return [room for room in Room.objects.filter(is_active=True).order_by("name") if room.pk not in busy]
+
+
+def room_for_move(*, appointment: Appointment, starts_at: datetime.datetime) -> Room:
+    """The room a dragged appointment takes at its new time: its own when free then, else the first free one
+    (else its own, and the move's check says it is taken). Two queries."""
+    length = appointment.blocks_until - appointment.starts_at
+    free = free_rooms_at(starts_at=starts_at, blocks_until=starts_at + length, exclude_pk=appointment.pk)
+    if any(room.pk == appointment.room_id for room in free):
+        return appointment.room
+    return free[0] if free else appointment.room

@@ -8,12 +8,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import Client
+from parlor import closures
+from parlor.formats import day_long
 from parlor.models import MassageType, Masseur, Room, TimeOff, WorkingHours
 from sessions.booking.availability import working_intervals
 from sessions.localtime import kyiv, local_date
 from sessions.models import Appointment, Course
 
 MAX_GAP_DAYS = 2
+# Who may book on a day the parlor is closed (parlor.ClosedDay): the manager.
+BOOK_ON_CLOSED_DAY = "parlor.book_on_closed_day"
 
 
 def appointment_conflicts(
@@ -25,8 +29,10 @@ def appointment_conflicts(
     starts_at: datetime.datetime,
     now: datetime.datetime | None = None,
     exclude_pk: int | None = None,
+    may_book_closed: bool = False,
 ) -> dict[str, list[str]]:
-    """Why this booking cannot happen, by field; empty when it can. Four queries.
+    """Why this booking cannot happen, by field; empty when it can. Five queries. A day the parlor is
+    closed refuses unless `may_book_closed` (the manager).
 
     The friendly side of the exclusion constraints: the constraint remains the
     guarantee when two bookings race.
@@ -53,6 +59,8 @@ def appointment_conflicts(
         add("room", _("%(room)s is not in use.") % names)
 
     day = local_date(starts_at)
+    if not may_book_closed and (closed := closures.closed_on(day)) is not None:
+        add("starts_at", closed_day_message(closed))
     hours = WorkingHours.objects.filter(masseur=masseur, weekday=day.weekday()).values_list("starts", "ends")
     if not any(lo <= starts_at and ends_at <= hi for lo, hi in working_intervals(day, list(hours), kyiv())):
         add("starts_at", _("%(masseur)s does not work at this time.") % names)
@@ -79,6 +87,13 @@ def appointment_conflicts(
     if client_busy:
         add("client", client_busy_message())
     return errors
+
+
+def closed_day_message(closed) -> str:
+    """Why a closed day refuses a booking, with the day and why it is closed."""
+    reason = closures.closed_reason(closed)
+    params = {"day": day_long(closed.day), "reason": f" ({reason})" if reason else ""}
+    return _("The parlor is closed on %(day)s%(reason)s; only a manager may book on a closed day.") % params
 
 
 def masseur_busy_message(masseur: Masseur) -> str:

@@ -13,11 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import Client
-from parlor.formats import when
+from parlor import closures
+from parlor.formats import weekday_day, when
 from parlor.models import MassageType, Masseur, Room, TimeOff, WorkingHours
 from screening.access import can_view_health_record
 from sessions.booking import availability, gate
 from sessions.booking.selectors import (
+    BOOK_ON_CLOSED_DAY,
     MAX_GAP_DAYS,
     appointment_conflicts,
     client_busy_message,
@@ -81,8 +83,8 @@ def _screening_check(
     await_clearance: bool = False,
 ) -> ScreeningCheck:
     """Judge a booking: allowed; blocked (a manager may write an override of exactly the blocks present
-    now, `covered` being what earlier overrides of the appointment cover); needing a clearance (refused,
-    or booked awaiting it when `await_clearance`); needing a screening (refused)."""
+    now, `covered` being what earlier overrides of the appointment cover); needing a clearance or a
+    screening (refused, or booked awaiting it when `await_clearance`)."""
     raw = _verdict(client=client, massage_type=massage_type, day=day, course=course)
     verdict = _lifted(raw, covered)
     # The reasons name findings: health data, for those who may see the client's record only.
@@ -112,10 +114,12 @@ def _screening_check(
         params = reasons_of(verdict)
     if status in ("ALLOWED", "ADAPTED"):
         return check
+    if status in ("NEEDS_CLEARANCE", "NEEDS_SCREENING") and await_clearance:
+        # Pencilled in: the slot is kept, the session cannot start, and it becomes booked by itself once the
+        # screening (a new caller answers it by the emailed link) or the clearance makes it bookable.
+        check.awaiting = True
+        return check
     if status == "NEEDS_CLEARANCE":
-        if await_clearance:
-            check.awaiting = True
-            return check
         return ScreeningCheck([_("A doctor's clearance must be recorded first%(reasons)s.") % params])
     if status == "NEEDS_SCREENING":
         return ScreeningCheck([_("The client needs an up-to-date screening first%(reasons)s.") % params])
@@ -232,7 +236,12 @@ def _book(
     course_facts=None,
 ):
     errors = appointment_conflicts(
-        client=client, massage_type=massage_type, masseur=masseur, room=room, starts_at=starts_at
+        client=client,
+        massage_type=massage_type,
+        masseur=masseur,
+        room=room,
+        starts_at=starts_at,
+        may_book_closed=_may_book_closed(booked_by),
     )
     if course is not None and (course.client_id != client.pk or course.massage_type_id != massage_type.pk):
         errors.setdefault("course", []).append(_("The course is of another client or massage type."))
@@ -283,6 +292,10 @@ def _book(
     return appointment
 
 
+def _may_book_closed(user) -> bool:
+    return bool(user) and user.has_perm(BOOK_ON_CLOSED_DAY)
+
+
 def _same_request(existing, *, client: Client):
     if existing.client_id != client.pk:
         raise ValidationError({NON_FIELD_ERRORS: _("This form was already used for another booking.")})
@@ -320,6 +333,7 @@ def appointment_move(
             room=room,
             starts_at=starts_at,
             exclude_pk=appointment.pk,
+            may_book_closed=_may_book_closed(moved_by),
         )
         check = ScreeningCheck()
         if timezone.is_aware(starts_at):
@@ -496,8 +510,10 @@ def course_propose(
     step_minutes: int = 15,
 ) -> list[ProposedSession]:
     """A whole course schedule from free slots: the same masseur at about the same local time, on
-    the days the cadence allows and the masseur works; each session with its conflicts and warnings.
-    Eight queries whatever the length of the course."""
+    the days the cadence allows, the parlor is open and someone qualified works; each session with its
+    conflicts and warnings (why it differs from what was asked). With no masseur chosen the asked time
+    comes first: another qualified masseur (or room) at that time before another time. Nine queries
+    whatever the length of the course."""
     _validate_course_request(
         start_date=start_date, planned_sessions=planned_sessions, cadence=cadence, weekdays=weekdays
     )
@@ -523,8 +539,11 @@ def course_propose(
     off_by_masseur: dict[int, list[availability.Interval]] = {}
     for masseur_id, starts_at, ends_at in off_qs.values_list("masseur_id", "starts_at", "ends_at"):
         off_by_masseur.setdefault(masseur_id, []).append((starts_at, ends_at))
+    closed = closures.closed_days(start_date, horizon)
 
     def works(day: datetime.date) -> bool:
+        if day in closed:
+            return False
         for masseur_id, week in hours_by_masseur.items():
             off = availability.merge(off_by_masseur.get(masseur_id, []))
             for lo, hi in availability.working_intervals(day, week.get(day.weekday(), []), tz):
@@ -539,10 +558,10 @@ def course_propose(
             days.append(day)
             day = _next_day(day, cadence=cadence, weekdays=weekdays, first=False)
         else:
-            # Skip a day the masseur does not work; the cadence resumes from the next allowed day.
+            # Skip a day the parlor is closed or nobody works; the cadence resumes from the next allowed day.
             day = _next_day(day + datetime.timedelta(days=1), cadence=cadence, weekdays=weekdays, first=True)
 
-    data = availability.load(massage_type=massage_type, days=days)
+    data = availability.load(massage_type=massage_type, days=days, closed=frozenset(closed))
     client_busy = availability.merge(
         Appointment.objects.filter(
             client=client, starts_at__gte=availability.local_day_bounds(start_date, tz)[0] - availability.MAX_BLOCK
@@ -554,6 +573,9 @@ def course_propose(
     buffer = datetime.timedelta(minutes=massage_type.buffer_minutes)
     now = timezone.now()
     target = preferred_time
+    # With no masseur chosen: the one who takes the first session, kept while free at the time.
+    course_masseur: Masseur | None = masseur
+    course_room: Room | None = None
     proposals: list[ProposedSession] = []
     for number, day in enumerate(days, start=1):
         slots = [
@@ -563,40 +585,94 @@ def course_propose(
             )
             if not availability.overlaps_any(client_busy, slot.starts_at, slot.blocks_until)
         ]
-        own = [slot for slot in slots if masseur is None or slot.masseur.pk == masseur.pk]
-        pool = own or slots
+        own = [slot for slot in slots if course_masseur is None or slot.masseur.pk == course_masseur.pk]
         warnings: list[str] = []
-        if pool:
-            best = min(pool, key=lambda s: (_minutes_from(s.starts_at, target) if target else 0, s.starts_at))
+        if slots:
+            if masseur is not None:
+                # A masseur the client asked for: theirs at the nearest time, another only when they are full.
+                pool = own or slots
+                best = min(pool, key=lambda s: (_minutes_from(s.starts_at, target) if target else 0, s.starts_at))
+            else:
+                # Any masseur: the asked time first, the course's masseur at it if free, then anybody at it.
+                best = min(
+                    slots,
+                    key=lambda s: (
+                        _minutes_from(s.starts_at, target) if target else 0,
+                        course_masseur is not None and s.masseur.pk != course_masseur.pk,
+                        s.starts_at,
+                    ),
+                )
             if target is None:
                 local = best.starts_at.astimezone(tz)
                 target = datetime.time(local.hour, local.minute)
+            asked = target.strftime("%H:%M")
+            free_at = best.starts_at.astimezone(tz).strftime("%H:%M")
             if masseur is not None and not own:
                 warnings.append(
                     _("%(masseur)s is fully booked that day; %(other)s is free.")
                     % {"masseur": masseur.display_name, "other": best.masseur.display_name}
                 )
-            if _minutes_from(best.starts_at, target):
+            elif masseur is None and course_masseur is not None and best.masseur.pk != course_masseur.pk:
                 warnings.append(
-                    _("%(time)s is taken; the nearest free time is %(free)s.")
-                    % {"time": target.strftime("%H:%M"), "free": best.starts_at.astimezone(tz).strftime("%H:%M")}
+                    _("%(masseur)s is not free at %(time)s; %(other)s is.")
+                    % {"masseur": course_masseur.display_name, "time": free_at, "other": best.masseur.display_name}
                 )
-            proposal = ProposedSession(number, best.starts_at, best.ends_at, best.masseur, best.room, [], warnings)
+            if _minutes_from(best.starts_at, target):
+                if masseur is None:
+                    warnings.append(
+                        _("Nobody qualified is free at %(time)s that day; the nearest free time is %(free)s.")
+                        % {"time": asked, "free": free_at}
+                    )
+                else:
+                    warnings.append(
+                        _("%(time)s is taken; the nearest free time is %(free)s.") % {"time": asked, "free": free_at}
+                    )
+                    others = sorted(
+                        {
+                            s.masseur.display_name
+                            for s in slots
+                            if s.masseur.pk != masseur.pk and not _minutes_from(s.starts_at, target)
+                        }
+                    )
+                    if others:
+                        warnings.append(
+                            _("At %(time)s %(others)s is free.") % {"time": asked, "others": ", ".join(others)}
+                        )
+            if course_masseur is None:
+                course_masseur = best.masseur
+            # The same room as the course's first session when it is free, else the first free one.
+            room = next((r for r in best.rooms if course_room is not None and r.pk == course_room.pk), best.room)
+            course_room = course_room or room
+            proposal = ProposedSession(number, best.starts_at, best.ends_at, best.masseur, room, [], warnings)
         else:
             starts_at = _local_instant(day, target or datetime.time(9, 0))
             proposal = ProposedSession(
                 number, starts_at, starts_at + duration, masseur, None, [_("No free time on this day.")], warnings
             )
         if proposals:
-            gap = (day - local_date(proposals[-1].starts_at)).days
+            previous = local_date(proposals[-1].starts_at)
+            gap = (day - previous).days
             if gap > MAX_GAP_DAYS:
                 proposal.warnings.append(gap_warning(gap))
+                between = [d for d in sorted(closed) if previous < d < day]
+                if between:
+                    proposal.warnings.append(_closed_days_warning(between, closed))
         proposals.append(proposal)
     if len(proposals) < planned_sessions:
         raise ValidationError(
             {"masseur": _("Only %(count)s working days in the next year.") % {"count": len(proposals)}}
         )
     return proposals
+
+
+def _closed_days_warning(days: Sequence[datetime.date], closed: dict) -> str:
+    """Why the gap is longer than the cadence: the parlor is closed on these days (and why)."""
+    names = closures.public_holidays(days[0], days[-1])
+    parts = []
+    for day in days:
+        reason = closures.closed_reason(closed[day], names)
+        parts.append(f"{weekday_day(day)} ({reason})" if reason else weekday_day(day))
+    return _("The parlor is closed on %(days)s.") % {"days": "; ".join(parts)}
 
 
 class SessionChoice(NamedTuple):

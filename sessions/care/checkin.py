@@ -130,7 +130,7 @@ def appointment_check_in(
             raise ValidationError(
                 {
                     NON_FIELD_ERRORS: _(
-                        "The session awaits a doctor's clearance: it starts once the reception has recorded it."
+                        "The session awaits a screening or a doctor's clearance: it starts once it is recorded."
                     )
                 }
             )

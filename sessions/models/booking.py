@@ -126,9 +126,10 @@ class Appointment(models.Model):
         CANCELLED = "cancelled", _("cancelled")
         NO_SHOW = "no_show", _("no-show")
         ON_HOLD = "on_hold", _("on hold")
-        # Pencilled in while the client brings a doctor's note: the slot is kept, the session cannot
-        # start; it becomes booked by itself when a clearance covering it is recorded.
-        AWAITING_CLEARANCE = "awaiting_clearance", _("awaiting clearance")
+        # Pencilled in while the client brings a doctor's note or answers the screening (a new caller, by
+        # the emailed link): the slot is kept, the session cannot start; it becomes booked by itself when
+        # a clearance or a screening makes it bookable.
+        AWAITING_CLEARANCE = "awaiting_clearance", _("awaiting screening or clearance")
 
     # These free the masseur and the room; every other status holds them.
     NOT_LIVE = (Status.CANCELLED, Status.NO_SHOW)

@@ -22,6 +22,8 @@ class Reminder(models.Model):
         COURSE_CHANGED = "course_changed", _("course changed")
         # Instead of reminders while an appointment is on hold: please call us, no health detail.
         ON_HOLD = "on_hold", _("please call (on hold)")
+        # The questionnaire's link, sent from the client's page when the front desk is asked for it.
+        SCREENING_LINK = "screening_link", _("questionnaire link")
 
     class Reason(models.TextChoices):
         """Why a reminder was skipped or voided, stored as a code and shown in the reader's language.
@@ -40,7 +42,7 @@ class Reminder(models.Model):
         NO_EMAIL = "no_email", _("no email address")
         BOOKED_LATE = "booked_late", _("booked after the reminder time")
         ON_HOLD = "on_hold", _("the appointment is on hold")
-        AWAITING_CLEARANCE = "awaiting_clearance", _("the appointment awaits a doctor's clearance")
+        AWAITING_CLEARANCE = "awaiting_clearance", _("the appointment awaits a screening or a doctor's clearance")
         HOLD_RELEASED = "hold_released", _("the hold was released")
 
     # A failure after the last retry: "gave_up:" and the last error.
@@ -92,8 +94,9 @@ class Reminder(models.Model):
         verbose_name_plural = _("reminders")
         constraints = [
             models.UniqueConstraint(fields=["key"], name="treatments_reminder_once_per_key"),
+            # About an appointment or a course; only the questionnaire's link is about the client alone.
             models.CheckConstraint(
-                condition=Q(appointment__isnull=False) | Q(course__isnull=False),
+                condition=Q(appointment__isnull=False) | Q(course__isnull=False) | Q(kind="screening_link"),
                 name="treatments_reminder_about_something",
             ),
         ]
@@ -104,6 +107,11 @@ class Reminder(models.Model):
             models.Index(fields=["claimed_at"], condition=Q(state="sending"), name="treatments_reminder_claimed"),
             # Reception's list, newest first, filtered by state.
             models.Index(fields=["state", "-due_at"], name="treatments_reminder_state_due"),
+            # Reception's list, nearest send time first: "due_at >= now ORDER BY due_at" and
+            # "due_at < now ORDER BY due_at DESC", either one narrowed by kind or state.
+            models.Index(fields=["due_at"], name="treatments_reminder_due_at"),
+            # The client's page: "reminders of client C, newest first".
+            models.Index(fields=["client", "-due_at"], name="treatments_reminder_client_due"),
         ]
 
     def __str__(self):

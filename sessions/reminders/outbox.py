@@ -122,7 +122,9 @@ def why_not(reminder: Reminder, *, now) -> tuple[str, str] | None:
         # On hold: no reminder, no confirm link, no "see you tomorrow"; the client gets the hold's message.
         if appointment.status == Appointment.Status.ON_HOLD and reminder.kind in HELD_KINDS:
             return State.SKIPPED, planning.SKIPPED_ON_HOLD
-        if appointment.status == Appointment.Status.AWAITING_CLEARANCE and reminder.kind in HELD_KINDS:
+        # The request for a fresh screening still goes: answering it is what a session awaiting one needs.
+        awaiting_held = tuple(kind for kind in HELD_KINDS if kind != Kind.FRESH_SCREENING)
+        if appointment.status == Appointment.Status.AWAITING_CLEARANCE and reminder.kind in awaiting_held:
             return State.SKIPPED, planning.SKIPPED_AWAITING
         if reminder.kind == Kind.ON_HOLD and appointment.status != Appointment.Status.ON_HOLD:
             return State.SKIPPED, Reason.HOLD_RELEASED
@@ -239,7 +241,7 @@ def context_for(reminder: Reminder, *, language: str) -> dict:
         # Only for what the client may confirm: never for a session on hold or awaiting a clearance.
         context["confirm_url"] = _absolute(links.confirm_url(appointment))
         context["cancel_url"] = _absolute(links.cancel_url(appointment))
-    if reminder.kind == Kind.FRESH_SCREENING:
+    if reminder.kind in (Kind.FRESH_SCREENING, Kind.SCREENING_LINK):
         context["screening_url"] = _absolute(links.screening_url(reminder.client))
     if course is not None and reminder.kind in (Kind.COURSE_BOOKED, Kind.COURSE_CHANGED):
         context["sessions"] = _course_sessions(course, language)
@@ -247,6 +249,15 @@ def context_for(reminder: Reminder, *, language: str) -> dict:
         context["awaiting_clearance"] = course.appointments.filter(
             status=Appointment.Status.AWAITING_CLEARANCE
         ).exists()
+        first = context["sessions"][0].starts.date() if context["sessions"] else None
+        if (
+            context["awaiting_clearance"]
+            and first
+            and planning.screening_will_be_stale(client=reminder.client, day=first)
+        ):
+            # A new caller pencilled in: the questionnaire by its link, no diagnosis named.
+            context["awaiting_screening"] = True
+            context["screening_url"] = _absolute(links.screening_url(reminder.client))
     if course is not None and reminder.kind == Kind.CANCELLED and appointment is None:
         context["sessions"] = _course_sessions(course, language, statuses=[Appointment.Status.CANCELLED])
         context["sessions"] = [s for s in context["sessions"] if s.starts_utc > reminder.due_at]

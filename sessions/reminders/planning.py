@@ -320,6 +320,20 @@ def plan_released(appointment: Appointment, *, now=None) -> list[Reminder]:
     return []
 
 
+def plan_screening_link(client, *, now=None) -> list[Reminder]:
+    """The questionnaire's link by email now, asked for at the desk (from the client's page). One per
+    minute: a double click sends one. Returns what is due now."""
+    now = now or timezone.now()
+    return [
+        _ensure(
+            key=f"client:{client.pk}:{Kind.SCREENING_LINK}:{_stamp(now)}",
+            client_id=client.pk,
+            kind=Kind.SCREENING_LINK,
+            due_at=now,
+        )
+    ]
+
+
 # --- the scan -----------------------------------------------------------------------------------
 
 

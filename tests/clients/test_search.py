@@ -39,3 +39,20 @@ def test_phone_digits_of_an_empty_phone_are_none():
 )
 def test_normalise_query(query, normalised):
     assert normalise_query(query) == normalised
+
+
+@pytest.mark.parametrize(
+    ("typed", "digits"),
+    [
+        ("067 123 45 67", "0671234567"),
+        ("(067) 123-45-67", "0671234567"),
+        ("+38 067 123 4567", "380671234567"),
+        ("+380 (67) 123-45-67", "380671234567"),
+        ("00380671234567", "380671234567"),
+        ("8 067 123 45 67", "0671234567"),
+        ("67 123 45 67", "671234567"),
+    ],
+)
+def test_a_phone_typed_in_any_usual_way_becomes_digits_the_search_text_holds(typed, digits):
+    assert normalise_query(typed) == digits
+    assert digits in search_text_for(full_name="x", phone="+380671234567", email="")

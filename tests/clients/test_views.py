@@ -470,3 +470,56 @@ def test_client_name_longer_than_the_limit_is_refused_in_ukrainian(reception_cli
     assert response.context["form"].errors["full_name"] == [
         "Переконайтеся, що це значення містить не більше ніж 200 символів (зараз 5000)."
     ]
+
+
+# --- the navigation bar's search (issue 12) ---------------------------------------------------------
+
+
+def test_the_navigation_search_answers_htmx_with_suggestions_only(reception_client):
+    make_client(full_name="Ірина Бондаренко", phone="+380501112233", email="iryna@example.com")
+
+    response = reception_client.get("/clients/", {"q": "050 111 22 33"}, HTTP_HX_REQUEST="true")
+
+    body = response.content.decode()
+    assert "<html" not in body
+    assert body.count('data-testid="nav-search-result"') == 1
+    assert "Ірина Бондаренко" in body
+
+
+@pytest.mark.parametrize(
+    ("typed", "param"),
+    [
+        ("Нова Клієнтка", "full_name=%D0%9D%D0%BE%D0%B2%D0%B0+%D0%9A%D0%BB%D1%96%D1%94%D0%BD%D1%82%D0%BA%D0%B0"),
+        ("067 999 00 11", "phone=067+999+00+11"),
+    ],
+)
+def test_a_search_that_finds_nobody_offers_a_new_client_pre_filled(reception_client, typed, param):
+    body = reception_client.get("/clients/", {"q": typed}, HTTP_HX_REQUEST="true").content.decode()
+
+    assert 'data-testid="nav-search-none"' in body
+    assert f'href="/clients/new/?{param}"' in body
+
+
+def test_a_masseur_gets_no_new_client_link_in_the_suggestions(masseur_client):
+    body = masseur_client.get("/clients/", {"q": "Нікого"}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-testid="nav-search-new"' not in body
+
+
+def test_every_staff_page_has_the_search_box(reception_client, masseur_client):
+    for http in (reception_client, masseur_client):
+        body = http.get("/").content.decode()
+        assert 'data-testid="nav-search-input"' in body
+        assert 'hx-get="/clients/"' in body
+
+
+def test_suggestion_query_count_does_not_grow_with_clients(reception_client, django_assert_max_num_queries):
+    def queries() -> int:
+        with django_assert_max_num_queries(10) as captured:
+            reception_client.get("/clients/", {"q": "Коваль"}, HTTP_HX_REQUEST="true")
+        return len(captured.captured_queries)
+
+    make_client(full_name="Олена Коваль", phone="+380501110000", email="")
+    few = queries()
+    for n in range(20):
+        make_client(full_name=f"Марія Коваль {n}", phone=f"+3805011100{n + 10:02d}", email="")
+    assert queries() == few

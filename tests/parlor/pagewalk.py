@@ -68,6 +68,8 @@ class Site:
     manager: object
     receptionist: object
     contraindication: Contraindication
+    closed_day: object = None  # parlor.ClosedDay
+    time_off: object = None  # parlor.TimeOff of the day's masseur, a month ahead
     clients: dict = field(default_factory=dict)
 
     def client_for(self, role: str) -> Client:
@@ -103,6 +105,14 @@ def build_site() -> Site:
         scan=SimpleUploadedFile("referral.pdf", b"%PDF-1.4 walk"),
     )
     flags = flags_raise_for(appointment=day.appointment)
+    from parlor.models import ClosedDay, TimeOff
+
+    closed_day = ClosedDay.objects.create(day=TODAY + datetime.timedelta(days=40), reason="inventory")
+    time_off = TimeOff.objects.create(
+        masseur=day.masseur,
+        starts_at=day.appointment.starts_at + datetime.timedelta(days=30),
+        ends_at=day.appointment.starts_at + datetime.timedelta(days=31),
+    )
     return Site(
         day=day,
         clearance=clearance,
@@ -110,6 +120,8 @@ def build_site() -> Site:
         manager=manager,
         receptionist=UserFactory(username="walk-desk", role=roles.RECEPTIONIST),
         contraindication=Contraindication.objects.order_by("pk").first(),
+        closed_day=closed_day,
+        time_off=time_off,
     )
 
 
@@ -122,6 +134,9 @@ def _pk_for(name: str, site: Site) -> int:
         "sessions:sessionlog-edit": day.appointment.pk,
         "sessions:course-": day.course.pk,
         "sessions:flag-acknowledge": site.flag.pk,
+        "sessions:time-off-reassign": site.time_off.pk,
+        "sessions:client-screening-link": day.client.pk,
+        "parlor:closed-day-": site.closed_day.pk,
         "screening:screening-detail": day.first_screening.pk,
         "screening:clearance-scan": site.clearance.pk,
         "screening:contraindication-edit": site.contraindication.pk,

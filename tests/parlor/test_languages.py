@@ -21,7 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from clients.models import Client
 from parlor import roles
-from parlor.models import MassageType, Masseur, Room
+from parlor.models import MassageType, Masseur, Room, TimeOff
 from parlor.resources import RESOURCES
 from screening import services as screening_services
 from screening.models import Clearance, Contraindication
@@ -54,7 +54,6 @@ SKIP = {
     "logout",
     "set_language",
     "screening:clearance-scan",
-    "parlor:resource-delete",
     "sessions:appointment-no-show",
     "sessions:course-cancel-rest",
     "sessions:course-shorten",
@@ -65,6 +64,8 @@ SKIP = {
     "parlor:two-factor-remove",  # POST only
     "parlor:password-reset-confirm",  # moves its token to the session and redirects
     "clients:client-withdraw-consent",  # POST only
+    "parlor:closed-day-delete",  # POST only
+    "sessions:client-screening-link",  # POST only
     "",  # media files in development
 }
 
@@ -309,6 +310,7 @@ def fill(name: str, keys: list[str], world: dict, language: str) -> dict:
         "sessions:client-history": client,
         "clients:client-erase": client,
         "clients:client-trail": client,
+        "sessions:time-off-reassign": TimeOff.objects.order_by("pk").first(),
     }
     if keys == ["pk"]:
         return {"pk": by_pk[name].pk}

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from parlor.models import MassageType, Room, TimeOff, WorkingHours
-from tests.factories import MasseurFactory, RoomFactory, TimeOffFactory, WorkingHoursFactory
+from tests.factories import MassageTypeFactory, MasseurFactory, RoomFactory, TimeOffFactory, WorkingHoursFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -151,11 +151,29 @@ def test_unknown_resource_is_404(manager_client):
     assert manager_client.get("/manage/spaceships/").status_code == 404
 
 
-def test_delete_needs_post(manager_client):
+@pytest.mark.parametrize("slug", ["rooms", "massage-types", "masseurs"])
+def test_delete_asks_for_confirmation_and_only_its_post_deletes(manager_client, slug):
+    obj = {"rooms": RoomFactory, "massage-types": MassageTypeFactory, "masseurs": MasseurFactory}[slug]()
+
+    asked = manager_client.get(f"/manage/{slug}/{obj.pk}/delete/")
+
+    assert asked.status_code == 200
+    assert 'data-testid="confirm-delete"' in asked.content.decode()
+    assert type(obj).objects.filter(pk=obj.pk).exists()
+    assert manager_client.post(f"/manage/{slug}/{obj.pk}/delete/").status_code == 302
+    assert not type(obj).objects.filter(pk=obj.pk).exists()
+
+
+def test_the_edit_page_links_to_the_confirmation_not_a_delete_button(manager_client):
     room = RoomFactory()
-    assert manager_client.get(f"/manage/rooms/{room.pk}/delete/").status_code == 405
-    assert manager_client.post(f"/manage/rooms/{room.pk}/delete/").status_code == 302
-    assert not Room.objects.filter(pk=room.pk).exists()
+    body = manager_client.get(f"/manage/rooms/{room.pk}/").content.decode()
+    assert f'href="/manage/rooms/{room.pk}/delete/"' in body
+    assert f'action="/manage/rooms/{room.pk}/delete/"' not in body
+
+
+def test_reception_may_not_ask_to_delete(reception_client):
+    room = RoomFactory()
+    assert reception_client.get(f"/manage/rooms/{room.pk}/delete/").status_code == 403
 
 
 def test_deleting_a_masseur_with_a_login_in_use_keeps_the_user(manager_client):

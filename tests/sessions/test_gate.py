@@ -486,3 +486,50 @@ def test_a_self_report_saying_no_does_not_open_the_booking_gate(daily):
 
     assert error.value.message_dict[NON_FIELD_ERRORS][0].startswith("Massage is contraindicated")
     assert not Appointment.objects.exists()
+
+
+# --- a new caller booked awaiting the screening (issue 12) -------------------------------------------
+
+
+def test_a_new_caller_without_a_screening_is_booked_awaiting_it(daily):
+    course = book_course(daily, days(daily, 3), await_clearance=True)
+
+    assert statuses(course) == ["awaiting_clearance"] * 3
+
+
+def test_without_awaiting_a_new_caller_without_a_screening_is_refused(daily):
+    with pytest.raises(services.CourseBookingError) as error:
+        book_course(daily, days(daily, 1))
+
+    assert "The client needs an up-to-date screening first" in error.value.failures[0].messages[0]
+
+
+def test_the_questionnaire_answered_books_the_sessions_awaiting_it(daily, django_capture_on_commit_callbacks):
+    course = book_course(daily, days(daily, 3), await_clearance=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        screen(daily.client, source=Screening.Source.SELF_REPORTED)
+
+    assert statuses(course) == ["booked"] * 3
+
+
+def test_the_course_email_asks_a_new_caller_for_the_questionnaire_with_its_link(daily, settings):
+    settings.PARLOR_BASE_URL = "https://parlor.example"
+    daily.client.language = "en"
+    daily.client.save()
+    course = book_course(daily, days(daily, 2), await_clearance=True)
+
+    message = outbox.build_message(Reminder.objects.get(course=course, kind=Reminder.Kind.COURSE_BOOKED))
+
+    assert "Please answer a few questions about your health before your first visit" in message.body
+    assert "https://parlor.example/sessions/s/" in message.body
+    assert "doctor's permission" not in message.body
+
+
+def test_the_fresh_screening_request_still_goes_for_a_session_awaiting_it(daily):
+    course = book_course(daily, days(daily, 1), await_clearance=True)
+    reminder = Reminder.objects.get(appointment__course=course, kind=Reminder.Kind.FRESH_SCREENING)
+    Reminder.objects.filter(pk=reminder.pk).update(due_at=timezone.now())
+
+    assert outbox.send_one(reminder.pk) == "sent"
+    assert "/sessions/s/" in mail.outbox[-1].body

@@ -197,7 +197,7 @@ def test_appointment_check_in_awaiting_clearance_is_refused():
         appointment_check_in(appointment=day.appointment, answers=DayOfAnswers(), by=day.user)
 
     assert exc.value.messages == [
-        "The session awaits a doctor's clearance: it starts once the reception has recorded it."
+        "The session awaits a screening or a doctor's clearance: it starts once it is recorded."
     ]
     assert not DayOfCheck.objects.exists()
 

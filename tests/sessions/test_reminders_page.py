@@ -5,9 +5,11 @@ import datetime
 import pytest
 from django.contrib.auth.context_processors import PermWrapper
 from django.template.loader import render_to_string
+from django.test import Client
 from django.urls import reverse
 
 from sessions.models import Reminder, ReminderPolicy
+from tests.conftest import login_as
 from tests.sessions.factories import AppointmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -183,3 +185,92 @@ def test_a_failed_sends_reason_keeps_the_mail_servers_words_after_a_translated_p
     content = reception_client.get(LIST).content.decode()
     reason = content.split('data-testid="reminder-reason">')[1].split("<")[0]
     assert reason == "припинено після 8 спроб: SMTPServerDisconnected: gone"
+
+
+# --- nearest first, by kind, the client told apart (issue 12) ----------------------------------------
+
+
+def _due_order(content: str) -> list[str]:
+    return [part.split("<")[0] for part in content.split('data-testid="reminder-due">')[1:]]
+
+
+def test_list_shows_the_nearest_send_time_first_both_sides_of_now(receptionist, time_machine):
+    time_machine.move_to(datetime.datetime(2027, 3, 10, 12, 0, tzinfo=UTC))
+    reception_client = login_as(Client(), receptionist)
+    appointment = AppointmentFactory(starts_at=START)
+    for day in (8, 14, 9, 11, 1):
+        Reminder.objects.create(
+            client=appointment.client,
+            appointment=appointment,
+            kind=Reminder.Kind.APPOINTMENT,
+            key=f"test:{day}",
+            due_at=datetime.datetime(2027, 3, day, 10, 0, tzinfo=UTC),
+        )
+
+    content = reception_client.get(LIST).content.decode()
+
+    # Still to go, soonest first (11th, 14th), then gone, latest first (9th, 8th, 1st); Kyiv time.
+    assert _due_order(content) == [
+        "11 March, 12:00",
+        "14 March, 12:00",
+        "9 March, 12:00",
+        "8 March, 12:00",
+        "1 March, 12:00",
+    ]
+
+
+def test_nearest_first_pages_across_now(receptionist, time_machine):
+    time_machine.move_to(datetime.datetime(2027, 3, 1, 12, 0, tzinfo=UTC))
+    reception_client = login_as(Client(), receptionist)
+    appointment = AppointmentFactory(starts_at=START)
+    for n in range(30):
+        for sign in (1, -1):
+            Reminder.objects.create(
+                client=appointment.client,
+                appointment=appointment,
+                kind=Reminder.Kind.APPOINTMENT,
+                key=f"test:{n}:{sign}",
+                due_at=datetime.datetime(2027, 3, 1, 12, 0, tzinfo=UTC) + sign * datetime.timedelta(hours=n + 1),
+            )
+
+    first = _due_order(reception_client.get(LIST).content.decode())
+    second = _due_order(reception_client.get(LIST, {"page": 2}).content.decode())
+
+    assert (len(first), len(second)) == (50, 10)
+    assert first[0] == "1 March, 15:00" and first[29] == "2 March, 20:00"  # the 30 ahead, soonest first
+    assert first[30] == "1 March, 13:00"  # then behind, latest first
+    assert second[-1] == "28 February, 08:00"
+
+
+def test_reception_filters_by_kind_and_state(reception_client):
+    sent = make_reminders(2, Reminder.State.SENT)
+    Reminder.objects.filter(pk=sent[0].pk).update(kind=Reminder.Kind.MOVED)
+    make_reminders(1, Reminder.State.FAILED)
+
+    content = reception_client.get(LIST, {"kind": "moved", "state": "sent"}).content.decode()
+
+    assert content.count('data-testid="reminder-row"') == 1
+    assert 'data-kind="moved"' in content
+
+
+def test_two_clients_of_the_same_name_are_told_apart_by_their_phone(reception_client):
+    first, second = make_reminders(2)
+    for reminder, phone in ((first, "+380671110011"), (second, "+380671112233")):
+        reminder.client.full_name = "Оксана Коваль"
+        reminder.client.phone = phone
+        reminder.client.save()
+
+    content = reception_client.get(LIST).content.decode()
+
+    phones = [part.split("<")[0] for part in content.split('data-testid="reminder-phone">')[1:]]
+    assert sorted(phones) == ["…0011", "…2233"]
+
+
+def test_filtered_list_query_count_does_not_grow_with_rows(reception_client, django_assert_max_num_queries):
+    make_reminders(2)
+    few = _queries(reception_client, django_assert_max_num_queries, 10)
+    made = make_reminders(60)
+    Reminder.objects.filter(pk__in=[r.pk for r in made[:30]]).update(due_at=START + datetime.timedelta(days=400))
+    with django_assert_max_num_queries(10) as captured:
+        assert reception_client.get(LIST, {"kind": "appointment", "state": "sent", "page": 2}).status_code == 200
+    assert len(captured.captured_queries) <= few + 1

@@ -9,6 +9,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from clients.selectors import client_search
 from parlor.formats import when
@@ -17,7 +18,7 @@ from parlor.view_helpers import add_errors, require_perm
 from screening.access import open_health_record
 from sessions.booking import gate, holds, selectors, services
 from sessions.booking import page_selectors as booking_support
-from sessions.booking.forms import AppointmentBookForm, AppointmentMoveForm, ReasonForm, ReleaseForm
+from sessions.booking.forms import AppointmentBookForm, AppointmentMoveForm, ReasonForm, ReleaseForm, parse_instant
 from sessions.models import Appointment
 
 ADD_APPOINTMENT = "treatments.add_appointment"
@@ -40,6 +41,10 @@ def offered_lists():
 
 def can_override(request) -> bool:
     return request.user.has_perm(services.OVERRIDE_PERMISSION)
+
+
+def may_book_closed(request) -> bool:
+    return request.user.has_perm(selectors.BOOK_ON_CLOSED_DAY)
 
 
 # --- single appointments --------------------------------------------------------------------
@@ -197,79 +202,118 @@ def appointment_release(request, pk):
 
 
 def appointment_move(request, pk):
-    """New start, masseur or room; "Check" shows conflicts and the course's gap warnings first."""
+    """New start, masseur or room. The page offers the free times of the appointment's day and the next
+    days (its masseur's first); picking one (a link) fills the form and checks it. "Check" (or, with
+    JavaScript, any change of a field) shows conflicts, free rooms and the course's gap warnings before
+    "Move". The day view's drag posts here too (htmx): the move, or why not."""
     require_perm(request, CHANGE_APPOINTMENT)
     appointment = _appointment_or_404(pk)
     if appointment.status not in Appointment.UPCOMING:
-        messages.error(request, _("Only an upcoming appointment can be moved."))
+        message = _("Only an upcoming appointment can be moved.")
+        if request.htmx:
+            return render(request, "sessions/_move_check.html", {"problems": [message], "appointment": appointment})
+        messages.error(request, message)
         return redirect("sessions:appointment-detail", pk=pk)
     _types, masseurs, rooms = offered_lists()
+    data = _move_data(request, appointment)
     form = AppointmentMoveForm(
-        request.POST if request.method == "POST" else None,
-        appointment=appointment,
-        masseurs=masseurs,
-        rooms=rooms,
-        may_override=can_override(request),
+        data, appointment=appointment, masseurs=masseurs, rooms=rooms, may_override=can_override(request)
     )
     warnings, checked = [], False
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        if request.POST.get("action") == "move":
+    if data is not None and form.is_valid():
+        cleaned = form.cleaned_data
+        if data.get("action") == "move":
             try:
                 result = services.appointment_move(
                     appointment=appointment,
-                    starts_at=data["starts_at"],
-                    masseur=data["masseur"],
-                    room=data["room"],
+                    starts_at=cleaned["starts_at"],
+                    masseur=cleaned["masseur"],
+                    room=cleaned["room"],
                     moved_by=request.user,
-                    override_reason=data.get("override_reason", ""),
+                    override_reason=cleaned.get("override_reason", ""),
                 )
             except ValidationError as exc:
                 add_errors(form, exc)
             else:
-                messages.success(
-                    request,
-                    _("Moved to %(when)s.") % {"when": when(result.appointment.starts_at)},
-                )
+                messages.success(request, _("Moved to %(when)s.") % {"when": when(result.appointment.starts_at)})
                 for warning in result.warnings:
                     messages.warning(request, warning)
+                if request.htmx:
+                    # The drag: the calendar reloads with the appointment in its new place.
+                    return HttpResponseClientRefresh()
                 return redirect("sessions:appointment-detail", pk=pk)
         else:
             errors = selectors.appointment_conflicts(
                 client=appointment.client,
                 massage_type=appointment.massage_type,
-                masseur=data["masseur"],
-                room=data["room"],
-                starts_at=data["starts_at"],
+                masseur=cleaned["masseur"],
+                room=cleaned["room"],
+                starts_at=cleaned["starts_at"],
                 exclude_pk=appointment.pk,
+                may_book_closed=may_book_closed(request),
             )
             for field, field_errors in errors.items():
                 form.add_error(field if field in form.fields else None, field_errors)
             checked = not errors
-    # What the form holds now (checked, or a move refused): its gap warnings before confirming.
+    # What the form holds now (checked, or a move refused): its gap warnings and free rooms before confirming.
     starts_at = (getattr(form, "cleaned_data", None) or {}).get("starts_at")
     if starts_at and appointment.course_id:
         warnings = selectors.course_gap_warnings(
             course=appointment.course, starts_at=starts_at, exclude_pk=appointment.pk
         )
+    context = {
+        "form": form,
+        "appointment": appointment,
+        "warnings": warnings,
+        "checked": checked,
+        "problems": [str(e) for e in form.non_field_errors()] if form.is_bound else [],
+        "free_rooms": booking_support.free_rooms_at(
+            starts_at=starts_at,
+            blocks_until=starts_at + (appointment.blocks_until - appointment.starts_at),
+            exclude_pk=appointment.pk,
+        )
+        if starts_at and form.is_bound
+        else None,
+    }
+    if request.htmx:
+        context["field_problems"] = [
+            f"{form.fields[name].label}: {' '.join(errors)}"
+            for name, errors in form.errors.items()
+            if name in form.fields
+        ]
+        return render(request, "sessions/_move_check.html", context)
     # As the move will judge it: on the new day, the blocks the appointment's overrides cover lifted.
-    verdict = booking_support.verdict_on(
+    context["verdict"] = booking_support.verdict_on(
         client=appointment.client,
         massage_type=appointment.massage_type,
         day=selectors.local_date(starts_at or appointment.starts_at),
     ).overridden(gate.covered_codes(appointment))
-    return render(
-        request,
-        "sessions/appointment_move.html",
-        {
-            "form": form,
-            "appointment": appointment,
-            "warnings": warnings,
-            "checked": checked,
-            "verdict": verdict,
-            "shows_health": open_health_record(request, appointment.client, obj=appointment),
-        },
-    )
+    context["shows_health"] = open_health_record(request, appointment.client, obj=appointment)
+    context["suggestions"] = booking_support.move_suggestions(appointment=appointment)
+    return render(request, "sessions/appointment_move.html", context)
+
+
+def _move_data(request, appointment: Appointment):
+    """What the move form is bound to: the POST; a suggested time's link (GET, checked at once); or None.
+    A drag on the day view (htmx) names the start and the masseur, or the room: the rest stays as it is, and
+    the room is the appointment's own when free then, else a free one."""
+    if request.method == "POST":
+        data = request.POST.copy()
+        if request.htmx and data.get("drag"):
+            if not data.get("masseur"):
+                data["masseur"] = str(appointment.masseur_id)
+            starts_at = parse_instant(data.get("starts_at", ""))
+            if not data.get("room") and starts_at is not None:
+                data["room"] = str(booking_support.room_for_move(appointment=appointment, starts_at=starts_at).pk)
+            data["action"] = "move"
+        return data
+    if request.GET.get("starts_at"):
+        data = request.GET.copy()
+        data["action"] = "check"
+        data.setdefault("masseur", str(appointment.masseur_id))
+        data.setdefault("room", str(appointment.room_id))
+        return data
+    return None
 
 
 def appointment_cancel(request, pk):

@@ -15,11 +15,15 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clients.trail import record_access_many
 from parlor.models import Masseur
+from screening.access import health_record_clients
 from sessions.booking import calendar
+from sessions.booking.selectors import BOOK_ON_CLOSED_DAY
 
 VIEW_PERMISSION = "treatments.view_appointment"
 BOOK_PERMISSION = "treatments.add_appointment"
+MOVE_PERMISSION = "treatments.change_appointment"
 
 
 def _check(request) -> bool:
@@ -62,9 +66,38 @@ def calendar_day(request, day: str | None = None):
     else:
         on = parse_day(day)
     by = "rooms" if request.GET.get("by") == "rooms" else "masseurs"
-    data = calendar.day_calendar(day=on, by=by, can_book=can_book, viewer=request.user)
-    context = {"calendar": data, "day": on, "by": by, "can_book": can_book, **_nav(on, 1)}
+    data = calendar.day_calendar(
+        day=on,
+        by=by,
+        can_book=can_book,
+        viewer=request.user,
+        may_book_closed=request.user.has_perm(BOOK_ON_CLOSED_DAY),
+    )
+    context = {
+        "calendar": data,
+        "day": on,
+        "by": by,
+        "can_book": can_book,
+        "can_move": request.user.has_perm(MOVE_PERMISSION),
+        "own_masseur_id": _own_sheet_with_health(request, data),
+        **_nav(on, 1),
+    }
     return render(request, "sessions/calendar_day.html", context)
+
+
+def _own_sheet_with_health(request, data: calendar.DayCalendar) -> int | None:
+    """The masseur whose printed sheet carries what the screening says of each client: the viewer's own, when
+    they may see those records (the trail notes each one); None for everyone else. At most three queries."""
+    own = next((masseur for masseur, _entries in data.sheets if masseur.user_id == request.user.pk), None)
+    if own is None:
+        return None
+    entries = dict(data.sheets)[own]
+    visible = health_record_clients(request.user, {e.appointment.client_id for e in entries})
+    shown = [(e.appointment.client, e.appointment) for e in entries if e.appointment.client_id in visible and e.verdict]
+    if not shown:
+        return None
+    record_access_many(request, pairs=shown)
+    return own.pk
 
 
 def calendar_week(request, day: str | None = None):
@@ -83,7 +116,13 @@ def calendar_week(request, day: str | None = None):
     if masseur is None:
         context = {"calendar": None, "masseurs": masseurs, "day": on, **_nav(on, 7)}
         return render(request, "sessions/calendar_week.html", context)
-    data = calendar.week_calendar(masseur=masseur, day=on, can_book=can_book, viewer=request.user)
+    data = calendar.week_calendar(
+        masseur=masseur,
+        day=on,
+        can_book=can_book,
+        viewer=request.user,
+        may_book_closed=request.user.has_perm(BOOK_ON_CLOSED_DAY),
+    )
     if masseur not in masseurs:
         masseurs.append(masseur)
     context = {

@@ -29,7 +29,13 @@ from sessions.booking.forms import (
     SessionFormSet,
 )
 from sessions.booking.page_selectors import SessionRow
-from sessions.booking.views.appointments import CANDIDATES, CHANGE_APPOINTMENT, can_override, offered_lists
+from sessions.booking.views.appointments import (
+    CANDIDATES,
+    CHANGE_APPOINTMENT,
+    can_override,
+    may_book_closed,
+    offered_lists,
+)
 from sessions.models import MAX_COURSE_SESSIONS, Appointment
 
 ADD_COURSE = "treatments.add_course"
@@ -72,7 +78,8 @@ def _schedule_context(*, client, massage_type, schedule, formset, course_facts=N
         "rows": rows,
         "verdict": verdicts.get(selectors.local_date(first.starts_at)) if first else None,
         "any_blocked": "blocked" in statuses,
-        "any_needs_clearance": any(v.missing_clearances and not v.needs_screening for v in verdicts.values()),
+        # Either can be awaited: the sessions are pencilled in until it is recorded.
+        "any_needs_clearance": any(v.missing_clearances or v.needs_screening for v in verdicts.values()),
         "all_bookable": all(v.is_bookable for v in verdicts.values()),
     }
 
@@ -112,7 +119,10 @@ def course_create(request):
     require_perm(request, ADD_COURSE)
     massage_types, masseurs, rooms = offered_lists()
     query = request.GET.get("q", "").strip()
-    bound = request.method == "POST"
+    # "Repeat this course" from the client's page: the same course again, proposed at once.
+    repeat = None if request.method == "POST" else booking_support.repeat_of(request.GET.get("repeat", ""))
+    submitted = request.POST if request.method == "POST" else repeat
+    bound = submitted is not None
     initial, param_errors = {}, {}
     if not bound:
         initial, param_errors = AppointmentBookForm.initial_from_params(
@@ -122,23 +132,23 @@ def course_create(request):
             rooms=rooms,
         )
     form = CourseForm(
-        request.POST if bound else None,
+        submitted,
         initial=initial,
-        candidates=client_search(query, limit=CANDIDATES) if query or not initial.get("client") else [],
+        candidates=client_search(query, limit=CANDIDATES) if query or not (initial.get("client") or bound) else [],
         massage_types=massage_types,
         masseurs=masseurs,
         may_override=can_override(request),
     )
     form.show_param_errors(param_errors)
-    action = request.POST.get("action", "propose")
+    action = submitted.get("action", "propose") if bound else "propose"
     context = {"form": form, "query": query, "failures": []}
     if bound and form.is_valid():
         data = form.cleaned_data
         client, massage_type = data["client"], data["massage_type"]
         row_kwargs = {"masseurs": masseurs, "rooms": rooms, "massage_type": massage_type}
         formset, schedule = None, None
-        if action in ("check", "book") and "s-TOTAL_FORMS" in request.POST:
-            formset = SessionFormSet(request.POST, prefix="s", form_kwargs=row_kwargs)
+        if action in ("check", "book") and "s-TOTAL_FORMS" in submitted:
+            formset = SessionFormSet(submitted, prefix="s", form_kwargs=row_kwargs)
             if formset.is_valid():
                 rows = _rows_of(formset)
                 if action == "book":
@@ -170,7 +180,9 @@ def course_create(request):
                             % {"count": len(rows)},
                         )
                         return redirect("sessions:course-detail", pk=course.pk)
-                schedule = booking_support.check_sessions(client=client, massage_type=massage_type, rows=rows)
+                schedule = booking_support.check_sessions(
+                    client=client, massage_type=massage_type, rows=rows, may_book_closed=may_book_closed(request)
+                )
         else:
             try:
                 schedule = services.course_propose(
@@ -373,6 +385,7 @@ def course_extend(request, pk):
                     massage_type=course.massage_type,
                     rows=rows,
                     earlier_days=[last_day] if last_day else [],
+                    may_book_closed=may_book_closed(request),
                 )
         else:
             start = booking_support.next_course_day(course, last_day) if last_day else timezone.localdate()
