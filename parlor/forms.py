@@ -31,6 +31,8 @@ class MassageTypeForm(_CrispyModelForm):
             "price_uah",
             "requires_referral",
             "min_age",
+            "course_sessions",
+            "course_cadence",
             "notes",
             "is_active",
         ]

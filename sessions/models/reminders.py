@@ -22,6 +22,9 @@ class Reminder(models.Model):
         COURSE_CHANGED = "course_changed", _("course changed")
         # Instead of reminders while an appointment is on hold: please call us, no health detail.
         ON_HOLD = "on_hold", _("please call (on hold)")
+        # A booking the client made themselves (online, or taking a waiting-list offer): when, what, the
+        # calendar file, and for a session awaiting a clearance the request to bring the doctor's note.
+        BOOKED = "booked", _("appointment booked")
 
     class Reason(models.TextChoices):
         """Why a reminder was skipped or voided, stored as a code and shown in the reader's language.
