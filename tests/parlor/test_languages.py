@@ -26,8 +26,10 @@ from parlor.resources import RESOURCES
 from screening import services as screening_services
 from screening.models import Clearance, Contraindication
 from sessions.care.logs import LogInput, sessionlog_save
-from sessions.models import Appointment, Course, Reminder, SessionLog
+from sessions.models import Appointment, Course, Reminder, SessionLog, WaitlistEntry, WaitlistOffer, WaitlistSlot
+from sessions.online import signin
 from sessions.reminders import links, planning
+from sessions.waitlist import links as offer_links
 from tests.conftest import login_as
 from tests.factories import (
     ClientFactory,
@@ -66,6 +68,14 @@ SKIP = {
     "parlor:password-reset-confirm",  # moves its token to the session and redirects
     "clients:client-withdraw-consent",  # POST only
     "",  # media files in development
+    # Online booking (issue 14): actions behind a POST, and a calendar file.
+    "online:sign-out",
+    "online:my-cancel",
+    "online:my-calendar",
+    "online:waitlist-leave",
+    "online:call-done",
+    "sessions:waitlist-cancel",
+    "sessions:waitlist-priority",
 }
 
 CYRILLIC_WORD = re.compile(r"[А-Яа-яІіЇїЄєҐґ'’]*[А-Яа-яІіЇїЄєҐґ]{2,}[А-Яа-яІіЇїЄєҐґ'’]*")
@@ -275,7 +285,9 @@ def build_world() -> dict:
         state=Reminder.State.SKIPPED,
         reason=Reminder.Reason.NO_CONSENT,
     )
+    offers = _offers(clients, classic, masseur, room)
     return {
+        "offers": offers,
         "users": {"manager": manager, "reception": reception, "masseur": masseur_user},
         "clients": clients,
         "client": client,
@@ -287,6 +299,28 @@ def build_world() -> dict:
         "upcoming": upcoming,
         "cancelled": cancelled,
     }
+
+
+def _offers(clients: dict, massage_type, masseur, room) -> dict:
+    """A freed time offered to both clients (issue 14): the offer's page speaks each client's language."""
+    starts_at = datetime.datetime.combine(TODAY + datetime.timedelta(days=8), datetime.time(9), KYIV)
+    slot = WaitlistSlot.objects.create(
+        massage_type=massage_type,
+        masseur=masseur,
+        room=room,
+        starts_at=starts_at,
+        ends_at=starts_at + datetime.timedelta(minutes=40),
+        blocks_until=starts_at + datetime.timedelta(minutes=55),
+    )
+    offers = {}
+    for language, client in clients.items():
+        entry = WaitlistEntry.objects.create(
+            client=client, massage_type=massage_type, until=TODAY + datetime.timedelta(days=9)
+        )
+        offers[language] = WaitlistOffer.objects.create(
+            entry=entry, slot=slot, expires_at=starts_at - datetime.timedelta(hours=2)
+        )
+    return offers
 
 
 def fill(name: str, keys: list[str], world: dict, language: str) -> dict:
@@ -309,11 +343,18 @@ def fill(name: str, keys: list[str], world: dict, language: str) -> dict:
         "sessions:client-history": client,
         "clients:client-erase": client,
         "clients:client-trail": client,
+        "online:my-move": world["upcoming"],
     }
     if keys == ["pk"]:
         return {"pk": by_pk[name].pk}
     if keys == ["client_pk"]:
         return {"client_pk": client.pk}
+    if keys == ["token"] and name == "online:sign-in-link":
+        own = world["clients"][language]
+        row = signin.sign_in_request(email=own.email, address="10.0.0.1", language=language)
+        return {"token": signin.link_token(nonce=row.nonce, email=own.email, choice=None)}
+    if keys == ["token"] and name == "online:offer":
+        return {"token": offer_links.offer_token(world["offers"][language])}
     if keys == ["token"]:
         # The client's pages speak the client's language: the client of this language opens them.
         own = world["clients"][language]
