@@ -49,14 +49,21 @@ class MassageType(models.Model):
     is_active = models.BooleanField(_("offered"), default=True)
     # What a course of this type usually is: online booking offers a course of exactly this (0: clients
     # book it online as single visits only).
+    # db_default too: rows written by code older than these columns (a deployment mid-update, the
+    # migration tests' historical models) still insert.
     course_sessions = models.PositiveSmallIntegerField(
         _("sessions in a course booked online"),
         default=0,
+        db_default=0,
         validators=[MaxValueValidator(30)],
         help_text=_("0: not offered online as a course."),
     )
     course_cadence = models.CharField(
-        _("how often in a course"), max_length=20, choices=CourseCadence.choices, default=CourseCadence.DAILY
+        _("how often in a course"),
+        max_length=20,
+        choices=CourseCadence.choices,
+        default=CourseCadence.DAILY,
+        db_default=CourseCadence.DAILY,
     )
 
     objects = MassageTypeQuerySet.as_manager()

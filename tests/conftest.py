@@ -74,6 +74,17 @@ def masseur_client(masseur_user):
 
 
 @pytest.fixture(autouse=True)
+def _freed_times_unheard(request, monkeypatch):
+    # The waiting list listens to the times bookings free (sessions.booking.freed) and queues a scan on
+    # the broker after the commit. Only its own tests (which set a listener) and the real worker's
+    # hear them: elsewhere nothing is queued, and tests that count on_commit callbacks count their own.
+    if request.node.get_closest_marker("integration") is None:
+        from sessions.booking import freed
+
+        monkeypatch.setattr(freed, "_listeners", [])
+
+
+@pytest.fixture(autouse=True)
 def _english_by_default(settings):
     # Assertions read in English unless a test asks for Ukrainian explicitly.
     settings.LANGUAGE_CODE = "en"

@@ -199,8 +199,14 @@ class Appointment(models.Model):
     request_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     # Only while RESERVED: when the online hold ends unless the client confirms.
     reserved_until = models.DateTimeField(_("reserved until"), null=True, blank=True, editable=False)
+    # db_default too: rows written by code older than the column still insert (see MassageType).
     channel = models.CharField(
-        _("booked"), max_length=10, choices=Channel.choices, default=Channel.DESK, editable=False
+        _("booked"),
+        max_length=10,
+        choices=Channel.choices,
+        default=Channel.DESK,
+        db_default=Channel.DESK,
+        editable=False,
     )
 
     class Meta:

@@ -365,6 +365,7 @@ def test_a_mail_server_that_is_away_is_tried_again(full, parlor, receptionist, m
 @pytest.fixture
 def heard(monkeypatch):
     calls = []
+    monkeypatch.setattr(freed, "_listeners", [tasks_waitlist.scan_when_freed])
     monkeypatch.setattr(tasks_waitlist, "_queue", calls.append)
     return calls
 
