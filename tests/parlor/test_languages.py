@@ -488,3 +488,48 @@ def test_the_check_finds_english_on_a_ukrainian_page_and_ukrainian_on_an_english
     ]
     assert foreign_words("<p title='Записи'>ok</p><textarea>Нотатки</textarea>", "en", names) == ["'Записи' (Записи)"]
     assert foreign_words("<p>PDF, JPEG або PNG</p>", "uk", names) == []
+
+
+@pytest.mark.parametrize("language", ["uk", "en"])
+def test_the_online_clients_own_pages_speak_one_language(world, settings, language):
+    # Issue 14: the pages behind the online sign-in (no staff user opens them), with a time held.
+    from django.utils import timezone
+
+    from sessions.online import visitor
+
+    own = world["clients"][language]
+    web = _opened(None, language, settings)
+    with time_machine.travel(NOW, tick=False):
+        session = web.session
+        session[visitor._KEY] = {"email": own.email, "client": own.pk, "at": int(timezone.now().timestamp())}
+        session.save()
+        upcoming = Appointment.objects.filter(client=own, status=Appointment.Status.BOOKED).order_by("starts_at").last()
+        AppointmentFactory(
+            client=own,
+            massage_type=upcoming.massage_type,
+            masseur=upcoming.masseur,
+            room=upcoming.room,
+            starts_at=upcoming.starts_at + datetime.timedelta(days=5),
+            status=Appointment.Status.RESERVED,
+            reserved_until=NOW + datetime.timedelta(minutes=10),
+        )
+        names = allowed_names()
+        urls = [
+            reverse("online:my"),
+            reverse("online:my-move", args=[upcoming.pk]),
+            reverse("online:reservation"),
+            reverse("online:questionnaire"),
+            reverse("online:call-back"),
+            reverse("online:waitlist-join"),
+        ]
+        for url in urls:
+            response = web.get(url)
+            assert response.status_code == 200, url
+            assert foreign_words(response.content.decode(), language, names) == [], url
+        newcomer = _opened(None, language, settings)
+        session = newcomer.session
+        session[visitor._KEY] = {"email": "new@example.com", "client": None, "at": int(timezone.now().timestamp())}
+        session.save()
+        response = newcomer.get(reverse("online:profile"))
+        assert response.status_code == 200
+        assert foreign_words(response.content.decode(), language, names) == []
