@@ -532,4 +532,4 @@ def test_the_online_clients_own_pages_speak_one_language(world, settings, langua
         session.save()
         response = newcomer.get(reverse("online:profile"))
         assert response.status_code == 200
-        assert foreign_words(response.content.decode(), language, names) == []
+        assert foreign_words(response.content.decode(), language, ["new@example.com", *names]) == []
