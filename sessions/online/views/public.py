@@ -373,7 +373,7 @@ def _confirmed(request, result: services.Confirmation):
             ),
         )
     else:
-        messages.success(request, _("Thank you, your massage is booked. We have sent you the details by email."))
+        messages.success(request, _("Thank you, your massage is booked."))
     return redirect("online:my")
 
 
