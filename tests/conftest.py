@@ -74,14 +74,13 @@ def masseur_client(masseur_user):
 
 
 @pytest.fixture(autouse=True)
-def _freed_times_unheard(request, monkeypatch):
+def _freed_times_unheard(monkeypatch):
     # The waiting list listens to the times bookings free (sessions.booking.freed) and queues a scan on
-    # the broker after the commit. Only its own tests (which set a listener) and the real worker's
-    # hear them: elsewhere nothing is queued, and tests that count on_commit callbacks count their own.
-    if request.node.get_closest_marker("integration") is None:
-        from sessions.booking import freed
+    # the broker after the commit. Only its own tests hear them (they set the listener): elsewhere nothing
+    # is queued, and tests that count on_commit callbacks or broker connections count their own.
+    from sessions.booking import freed
 
-        monkeypatch.setattr(freed, "_listeners", [])
+    monkeypatch.setattr(freed, "_listeners", [])
 
 
 @pytest.fixture(autouse=True)

@@ -314,7 +314,11 @@ def reservation_confirm(*, client: Client, now: datetime.datetime | None = None)
 
 
 def call_request_create(*, client: Client, reason: str, massage_type: MassageType, wanted_at) -> CallRequest:
-    """A call for the front desk to make, and one email to tell them after the commit; no health detail."""
+    """A call for the front desk to make, and one email to tell them after the commit; no health detail.
+    A client who tries again before the call is made adds no second call (nor email)."""
+    waiting = CallRequest.objects.filter(client=client, reason=reason, done_at__isnull=True).first()
+    if waiting is not None:
+        return waiting
     call = CallRequest.objects.create(client=client, reason=reason, massage_type=massage_type, wanted_at=wanted_at)
     transaction.on_commit(lambda: call_notice_send(call_id=call.pk))
     return call

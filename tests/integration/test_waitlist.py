@@ -11,6 +11,7 @@ from django.utils import timezone
 from parlor import roles
 from parlor.tasks import ping
 from screening import services as screening_services
+from sessions.booking import freed
 from sessions.booking import services as booking
 from sessions.models import WaitlistMessage, WaitlistOffer
 from sessions.waitlist import services as waitlist
@@ -27,6 +28,12 @@ from tests.integration.test_reminders import DEAD_BROKER, point_broker, smtp_sin
 from tests.sessions.factories import AppointmentFactory
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def listening(monkeypatch):
+    """The waiting list hears freed times, as in production (tests/conftest.py silences it elsewhere)."""
+    monkeypatch.setattr(freed, "_listeners", [tasks_waitlist.scan_when_freed])
 
 
 def _full_morning():

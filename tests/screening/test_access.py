@@ -13,9 +13,9 @@ from screening.access import can_view_health_record, can_write_health_record, he
 from screening.models import Clearance, Contraindication, Screening
 from sessions.models import Appointment
 from tests.factories import MasseurFactory, UserFactory
-from tests.sessions.factories import AppointmentFactory
 from tests.screening.conftest import book, make_clearance
 from tests.screening.test_views import _panel_html, answers
+from tests.sessions.factories import AppointmentFactory
 
 pytestmark = pytest.mark.django_db
 

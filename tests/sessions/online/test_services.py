@@ -304,6 +304,19 @@ def test_the_call_notice_goes_once(parlor, known, mailoutbox):
     assert len(mailoutbox) == 1
 
 
+def test_trying_again_before_the_call_adds_no_second_call(
+    parlor, known, mailoutbox, django_capture_on_commit_callbacks
+):
+    screen(known, "oncology")
+    for starts_at in (NINE, NINE + HOUR):
+        hold(known, parlor, starts_at=starts_at)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.reservation_confirm(client=known).outcome == services.BLOCKED
+
+    assert CallRequest.objects.count() == 1
+    assert len(mailoutbox) == 1
+
+
 def test_marking_a_call_made_needs_the_permission(parlor, known, receptionist, masseur_user):
     call = CallRequest.objects.create(
         client=known, reason=CallRequest.Reason.SCREENING_BLOCKS, massage_type=parlor.massage_type, wanted_at=NINE
