@@ -31,9 +31,23 @@ class MassageTypeForm(_CrispyModelForm):
             "price_uah",
             "requires_referral",
             "min_age",
+            "course_sessions",
+            "course_cadence",
             "notes",
             "is_active",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Optional on the form: a type saved without them is not offered online as a course.
+        self.fields["course_sessions"].required = False
+        self.fields["course_cadence"].required = False
+
+    def clean_course_sessions(self):
+        return self.cleaned_data.get("course_sessions") or 0
+
+    def clean_course_cadence(self):
+        return self.cleaned_data.get("course_cadence") or MassageType.CourseCadence.DAILY
 
 
 class RoomForm(_CrispyModelForm):

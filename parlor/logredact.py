@@ -1,6 +1,6 @@
-"""Tokens never reach a log: a client link (/sessions/r/<token>/confirm/, /sessions/s/<token>/)
-or a password-reset link is a key to someone's data for as long as it is valid, and access logs
-are kept, copied and read by more people than the database.
+"""Tokens never reach a log: a client link (/sessions/r/<token>/confirm/, /sessions/s/<token>/,
+/book/sign-in/<token>/, /book/offer/<token>/) or a password-reset link is a key to someone's data
+for as long as it is valid, and access logs are kept, copied and read by more people than the database.
 
 RedactTokensFilter cleans Django's log lines (settings.LOGGING); RedactingGunicornLogger cleans
 gunicorn's access log (docker-compose.yml's web service, the Dockerfile's CMD), request line
@@ -17,7 +17,8 @@ REDACTED = "[redacted]"
 # The URL patterns whose path carries a token (tests/parlor/test_logredact.py walks the URLconf
 # to prove every <token> route is covered). Anything up to the next "/", "?", space or quote.
 _TOKEN_PATHS = re.compile(
-    r"(?P<prefix>/sessions/[rs]/|/account/reset/[^/?#\s\"']+/(?!set-password/))(?P<token>[^/?#\s\"']+)"
+    r"(?P<prefix>/sessions/[rs]/|/book/(?:sign-in|offer)/|/account/reset/[^/?#\s\"']+/(?!set-password/))"
+    r"(?P<token>[^/?#\s\"']+)"
 )
 
 

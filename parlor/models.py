@@ -25,6 +25,11 @@ class MassageTypeQuerySet(models.QuerySet):
 class MassageType(models.Model):
     """A service the parlor sells; the catalogue is seeded from domain.md."""
 
+    class CourseCadence(models.TextChoices):
+        # The same codes as sessions.Course.Cadence (parlor cannot import sessions).
+        DAILY = "daily", _("daily")
+        EVERY_OTHER_DAY = "every_other_day", _("every other day")
+
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name_uk = models.CharField(_("name (Ukrainian)"), max_length=120)
     name_en = models.CharField(_("name (English)"), max_length=120)
@@ -42,6 +47,24 @@ class MassageType(models.Model):
     min_age = models.PositiveSmallIntegerField(_("minimum age, years"), default=0, validators=[MaxValueValidator(100)])
     notes = models.TextField(_("notes"), max_length=NOTE_MAX, blank=True)
     is_active = models.BooleanField(_("offered"), default=True)
+    # What a course of this type usually is: online booking offers a course of exactly this (0: clients
+    # book it online as single visits only).
+    # db_default too: rows written by code older than these columns (a deployment mid-update, the
+    # migration tests' historical models) still insert.
+    course_sessions = models.PositiveSmallIntegerField(
+        _("sessions in a course booked online"),
+        default=0,
+        db_default=0,
+        validators=[MaxValueValidator(30)],
+        help_text=_("0: not offered online as a course."),
+    )
+    course_cadence = models.CharField(
+        _("how often in a course"),
+        max_length=20,
+        choices=CourseCadence.choices,
+        default=CourseCadence.DAILY,
+        db_default=CourseCadence.DAILY,
+    )
 
     objects = MassageTypeQuerySet.as_manager()
 
@@ -55,6 +78,9 @@ class MassageType(models.Model):
                 name="parlor_massagetype_duration_sane",
             ),
             models.CheckConstraint(condition=Q(price_uah__gte=0), name="parlor_massagetype_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(course_sessions__lte=30), name="parlor_massagetype_course_sessions_at_most_30"
+            ),
         ]
 
     def __str__(self):

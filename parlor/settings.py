@@ -108,6 +108,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "parlor.context_processors.parlor",
+                # The client signed in on the public booking pages (lazy: staff pages never read it).
+                "sessions.online.context.online",
             ],
         },
     },
@@ -278,6 +280,9 @@ CELERY_BEAT_SCHEDULE = {
     # or beat that was down catches up within one period when it comes back.
     "reminders-dispatch": {"task": "sessions.dispatch_reminders", "schedule": 60.0},
     "flags-scan": {"task": "sessions.scan_flags", "schedule": 300.0},
+    # Online holds past their ten minutes are freed; the waiting list offers whatever is free.
+    "online-reservations": {"task": "sessions.release_reservations", "schedule": 60.0},
+    "waitlist-scan": {"task": "sessions.waitlist_scan", "schedule": 60.0},
 }
 
 # Production hardening; `manage.py check --deploy` reports nothing with DEBUG=false.

@@ -22,6 +22,8 @@ urlpatterns = [
     path("clients/", include("clients.urls")),
     path("screening/", include("screening.urls")),
     path("sessions/", include("sessions.urls")),
+    # Clients book online here (public pages: sessions.online).
+    path("book/", include("sessions.online.urls")),
     path("healthz/", views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

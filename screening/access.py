@@ -9,7 +9,8 @@ rule lives in one place.
   reviewed the history to prepare for it, and it is the same relation as a
   completed session (the client is usually booked again). A cancelled one
   was withdrawn before it took place and gives the masseur nothing to
-  prepare for. An appointment moved to another masseur moves the access
+  prepare for; nor does a time a client only holds online for a few minutes
+  (reserved: no booking yet). An appointment moved to another masseur moves the access
   with it (appointment_move changes the masseur in place).
 - Anyone else, including a user with view_health_record but no masseur
   profile, sees the verdict at most, never the details.
@@ -41,6 +42,11 @@ def can_view_health_record(user, client) -> bool:
     return user.has_perm(HEALTH_RECORD_PERMISSION) and is_booked_with(user, client)
 
 
+def _no_access(appointment) -> list[str]:
+    # Statuses that give the masseur no access: withdrawn, or only held online (sessions.online).
+    return [appointment.Status.CANCELLED, appointment.Status.RESERVED]
+
+
 def is_booked_with(user, client) -> bool:
     """True when the client has an appointment, not cancelled, with the masseur who is this user.
 
@@ -48,7 +54,7 @@ def is_booked_with(user, client) -> bool:
     appointment = apps.get_model("treatments", "Appointment")
     return (
         appointment.objects.filter(client=client, masseur__user_id=user.pk)
-        .exclude(status=appointment.Status.CANCELLED)
+        .exclude(status__in=_no_access(appointment))
         .exists()
     )
 
@@ -89,7 +95,7 @@ def health_record_clients(user, client_ids) -> set[int]:
     appointment = apps.get_model("treatments", "Appointment")
     return set(
         appointment.objects.filter(client_id__in=ids, masseur__user_id=user.pk)
-        .exclude(status=appointment.Status.CANCELLED)
+        .exclude(status__in=_no_access(appointment))
         .values_list("client_id", flat=True)
         .distinct()
     )

@@ -18,6 +18,15 @@ class TreatmentsConfig(AppConfig):
         from sessions.care import panels as care_panels  # noqa: F401
         from sessions.care import privacy
         from sessions.flags import subscriptions  # noqa: F401
+        from sessions.online import panels as online_panels  # noqa: F401
+        from sessions.online import privacy as online_privacy
+        from sessions.waitlist import panels as waitlist_panels  # noqa: F401
+        from sessions.waitlist import privacy as waitlist_privacy
+        from sessions.waitlist import tasks as waitlist_tasks  # noqa: F401 - listens to freed times
 
         export.register(privacy.export_sections)
         erasure.register(privacy.erase)
+        export.register(online_privacy.export_sections)
+        erasure.register(online_privacy.erase)
+        export.register(waitlist_privacy.export_sections)
+        erasure.register(waitlist_privacy.erase)

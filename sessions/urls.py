@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("sessions.care.views")),
     path("", include("sessions.reminders.views.client_links")),
     path("", include("sessions.reminders.views.reminder_list")),
+    path("", include("sessions.waitlist.views.desk")),
 ]

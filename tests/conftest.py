@@ -74,6 +74,16 @@ def masseur_client(masseur_user):
 
 
 @pytest.fixture(autouse=True)
+def _freed_times_unheard(monkeypatch):
+    # The waiting list listens to the times bookings free (sessions.booking.freed) and queues a scan on
+    # the broker after the commit. Only its own tests hear them (they set the listener): elsewhere nothing
+    # is queued, and tests that count on_commit callbacks or broker connections count their own.
+    from sessions.booking import freed
+
+    monkeypatch.setattr(freed, "_listeners", [])
+
+
+@pytest.fixture(autouse=True)
 def _english_by_default(settings):
     # Assertions read in English unless a test asks for Ukrainian explicitly.
     settings.LANGUAGE_CODE = "en"

@@ -31,7 +31,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from clients.models import AccessEntry
 from parlor.models import TimeOff
 from screening.models import Contraindication
+from sessions.models import CallRequest, WaitlistEntry, WaitlistOffer, WaitlistSlot
+from sessions.online import signin
 from sessions.reminders import links
+from sessions.waitlist import links as offer_links
 from tests.conftest import login_as
 from tests.factories import UserFactory
 from tests.privacy_world import build_world
@@ -122,6 +125,30 @@ EXPECTED = {
     "parlor:password-reset-confirm": S(302, 302, 302, 302, 302),
     "parlor:password-reset-complete": S(200, 200, 200, 200, 200),
     "parlor:security-events": S(LOGIN, 403, 403, 403, 200),
+    # Online booking (issue 14): the public pages are anybody's; a client's own pages need the client's
+    # sign-in (kept in the session), so every browser without one, staff included, goes to /book/.
+    "online:book": S(200, 200, 200, 200, 200),
+    "online:choose": S(200, 200, 200, 200, 200),
+    "online:sign-in": S(200, 200, 200, 200, 200),
+    "online:sign-in-link": S(200, 200, 200, 200, 200),
+    "online:profile": S(302, 302, 302, 302, 302),
+    "online:reservation": S(302, 302, 302, 302, 302),
+    "online:questionnaire": S(302, 302, 302, 302, 302),
+    "online:call-back": S(302, 302, 302, 302, 302),
+    "online:sign-out": S(405, 405, 405, 405, 405),
+    "online:my": S(302, 302, 302, 302, 302),
+    "online:my-cancel": S(405, 405, 405, 405, 405),
+    "online:my-move": S(302, 302, 302, 302, 302),
+    "online:my-calendar": S(302, 302, 302, 302, 302),
+    "online:waitlist-join": S(302, 302, 302, 302, 302),
+    "online:waitlist-leave": S(405, 405, 405, 405, 405),
+    "online:offer": S(200, 200, 200, 200, 200),
+    "online:policy": S(LOGIN, 403, 403, 403, 200),
+    "online:call-done": S(LOGIN, 405, 405, 405, 405),
+    # The waiting list from the client card: the front desk and the manager; priority is the manager's.
+    "sessions:waitlist-add": S(LOGIN, 200, 403, 403, 200),
+    "sessions:waitlist-cancel": S(LOGIN, 405, 405, 405, 405),
+    "sessions:waitlist-priority": S(LOGIN, 405, 405, 405, 405),
     "login": S(200, 302, 302, 302, 302),
     "logout": S(LOGIN, 405, 405, 405, 405),
     "set_language": S(302, 302, 302, 302, 302),
@@ -264,6 +291,16 @@ def _values(key: str, route: str, world) -> dict:
         "sessions:link-cancel": {"token": links.appointment_token(a.upcoming, links.CANCEL)},
         "sessions:link-screening": {"token": links.screening_token(a.client)},
         "sessions:link-screening-thanks": {"token": links.screening_token(a.client)},
+        "online:sign-in-link": {"token": world.online["sign_in_token"]},
+        "online:offer": {"token": offer_links.offer_token(world.online["offer"])},
+        "online:my-cancel": {"pk": a.upcoming.pk},
+        "online:my-move": {"pk": a.upcoming.pk},
+        "online:my-calendar": {"pk": a.upcoming.pk},
+        "online:waitlist-leave": {"pk": world.online["offer"].entry_id},
+        "online:call-done": {"pk": world.online["call"].pk},
+        "sessions:waitlist-add": {"client_pk": a.client.pk},
+        "sessions:waitlist-cancel": {"pk": world.online["offer"].entry_id},
+        "sessions:waitlist-priority": {"pk": world.online["offer"].entry_id},
         "admin:app_list": {"app_label": "clients"},
         "admin:view_on_site": {
             "content_type_id": ContentType.objects.get_for_model(a.client).pk,
@@ -303,6 +340,7 @@ def world(db, settings, tmp_path):
         starts_at=world.a.upcoming.starts_at + datetime.timedelta(days=20),
         ends_at=world.a.upcoming.starts_at + datetime.timedelta(days=21),
     )
+    world.online = _online_objects(world)
     from django.apps import apps
 
     ADMIN_OBJECTS.clear()
@@ -331,6 +369,35 @@ def world(db, settings, tmp_path):
         assert apps.get_model(label) is type(obj)
         ADMIN_OBJECTS[label] = obj
     return world
+
+
+def _online_objects(world) -> dict:
+    """Client A's sign-in link, a waiting-list offer and a call for the front desk (issue 14)."""
+    a = world.a
+    row = signin.sign_in_request(email=a.client.email, address="10.0.0.1", language="uk")
+    entry = WaitlistEntry.objects.create(
+        client=a.client, massage_type=a.upcoming.massage_type, until=a.upcoming.starts_at.date()
+    )
+    slot = WaitlistSlot.objects.create(
+        massage_type=a.upcoming.massage_type,
+        masseur=world.other_masseur,
+        room=a.upcoming.room,
+        starts_at=a.upcoming.starts_at + datetime.timedelta(days=30),
+        ends_at=a.upcoming.ends_at + datetime.timedelta(days=30),
+        blocks_until=a.upcoming.blocks_until + datetime.timedelta(days=30),
+    )
+    offer = WaitlistOffer.objects.create(entry=entry, slot=slot, expires_at=slot.starts_at)
+    call = CallRequest.objects.create(
+        client=a.client,
+        reason=CallRequest.Reason.SCREENING_BLOCKS,
+        massage_type=a.upcoming.massage_type,
+        wanted_at=a.upcoming.starts_at,
+    )
+    return {
+        "sign_in_token": signin.link_token(nonce=row.nonce, email=a.client.email, choice=None),
+        "offer": offer,
+        "call": call,
+    }
 
 
 def _browsers(world) -> dict[str, HttpClient]:

@@ -17,7 +17,7 @@ from parlor import closures
 from parlor.formats import weekday_day, when
 from parlor.models import MassageType, Masseur, Room, TimeOff, WorkingHours
 from screening.access import can_view_health_record
-from sessions.booking import availability, gate
+from sessions.booking import availability, freed, gate
 from sessions.booking.selectors import (
     BOOK_ON_CLOSED_DAY,
     MAX_GAP_DAYS,
@@ -178,12 +178,17 @@ def appointment_book(
     request_key: uuid.UUID | None = None,
     await_clearance: bool = False,
     course_facts=None,
+    reserve_until: datetime.datetime | None = None,
+    channel: str = Appointment.Channel.DESK,
 ) -> Appointment:
     """Book one session: the masseur, the room and the client are free for it and its rest, the
     masseur works then and is qualified, the screening allows it (a manager's written override covers
     the blocks present now; with `await_clearance` a missing doctor's clearance books it "awaiting
     clearance"). A session of a course is judged as such (`course_facts`: the course's start and
-    length, looked up when not given). The same request_key returns the first booking."""
+    length, looked up when not given). The same request_key returns the first booking.
+
+    With `reserve_until` (online booking) the time is only held, RESERVED until then: every check but
+    the screening's, which sessions.online asks when the client confirms."""
     if request_key is not None:
         existing = Appointment.objects.filter(request_key=request_key).first()
         if existing is not None:
@@ -201,9 +206,12 @@ def appointment_book(
             request_key=request_key,
             await_clearance=await_clearance,
             course_facts=course_facts,
+            reserve_until=reserve_until,
+            channel=channel,
         )
-        # A course's sessions are planned by course_book, once all of them are booked.
-        if course is None:
+        # A course's sessions are planned by course_book, once all of them are booked; a held time when
+        # the client confirms it.
+        if course is None and reserve_until is None:
             _reminders().send_on_commit(_planning().plan_booked(appointment))
     return appointment
 
@@ -234,6 +242,8 @@ def _book(
     request_key,
     await_clearance=False,
     course_facts=None,
+    reserve_until=None,
+    channel=Appointment.Channel.DESK,
 ):
     errors = appointment_conflicts(
         client=client,
@@ -246,7 +256,7 @@ def _book(
     if course is not None and (course.client_id != client.pk or course.massage_type_id != massage_type.pk):
         errors.setdefault("course", []).append(_("The course is of another client or massage type."))
     check = ScreeningCheck()
-    if "starts_at" not in errors or timezone.is_aware(starts_at):
+    if reserve_until is None and ("starts_at" not in errors or timezone.is_aware(starts_at)):
         if course is not None and course_facts is None and timezone.is_aware(starts_at):
             course_facts = gate.facts_of_course(course, also=starts_at)
         check = _screening_check(
@@ -276,7 +286,11 @@ def _book(
         status=Appointment.Status.AWAITING_CLEARANCE if check.awaiting else Appointment.Status.BOOKED,
         booked_by=booked_by,
         request_key=request_key,
+        channel=channel,
     )
+    if reserve_until is not None:
+        appointment.status = Appointment.Status.RESERVED
+        appointment.reserved_until = reserve_until
     # The overlap constraints were checked above for the message, and the
     # database enforces them on insert; validating them again costs queries.
     appointment.full_clean(validate_constraints=False, validate_unique=False)
@@ -356,6 +370,7 @@ def appointment_move(
 
         duration = datetime.timedelta(minutes=appointment.massage_type.duration_minutes)
         buffer = datetime.timedelta(minutes=appointment.massage_type.buffer_minutes)
+        _freed_on_commit(appointment, why="moved")
         appointment.starts_at = starts_at
         appointment.ends_at = starts_at + duration
         appointment.blocks_until = starts_at + duration + buffer
@@ -401,6 +416,17 @@ def appointment_cancel(*, appointment: Appointment, reason: str, by: AbstractBas
     return appointment
 
 
+def _freed_on_commit(appointment: Appointment, *, why: str, starts_at: datetime.datetime | None = None) -> None:
+    # The waiting list listens (sessions.booking.freed): the time it held, from `starts_at` on.
+    freed.notify_on_commit(
+        masseur_id=appointment.masseur_id,
+        room_id=appointment.room_id,
+        starts_at=starts_at or appointment.starts_at,
+        blocks_until=appointment.blocks_until,
+        why=why,
+    )
+
+
 def _cancel(appointment: Appointment, *, reason: str, by) -> None:
     appointment.status = Appointment.Status.CANCELLED
     appointment.cancellation_reason = reason.strip()
@@ -411,6 +437,8 @@ def _cancel(appointment: Appointment, *, reason: str, by) -> None:
     appointment.save(
         update_fields=["status", "cancellation_reason", "cancelled_by", "cancelled_at", "calendar_sequence"]
     )
+    if appointment.starts_at > appointment.cancelled_at:
+        _freed_on_commit(appointment, why="cancelled")
 
 
 def appointment_mark_no_show(*, appointment: Appointment, by: AbstractBaseUser) -> Appointment:
@@ -432,6 +460,9 @@ def appointment_mark_no_show(*, appointment: Appointment, by: AbstractBaseUser) 
         appointment.cancelled_by = by
         appointment.cancelled_at = timezone.now()
         appointment.save(update_fields=["status", "cancelled_by", "cancelled_at"])
+        if appointment.blocks_until > appointment.cancelled_at:
+            # Marked early: the rest of its time is free.
+            _freed_on_commit(appointment, why="no_show", starts_at=appointment.cancelled_at)
     return appointment
 
 
@@ -499,7 +530,7 @@ def _minutes_from(slot_start: datetime.datetime, target: datetime.time) -> int:
 
 def course_propose(
     *,
-    client: Client,
+    client: Client | None,
     massage_type: MassageType,
     start_date: datetime.date,
     planned_sessions: int,
@@ -513,7 +544,8 @@ def course_propose(
     the days the cadence allows, the parlor is open and someone qualified works; each session with its
     conflicts and warnings (why it differs from what was asked). With no masseur chosen the asked time
     comes first: another qualified masseur (or room) at that time before another time. Nine queries
-    whatever the length of the course."""
+    whatever the length of the course. No client (a preview before the online
+    sign-in): nobody's own appointments are avoided."""
     _validate_course_request(
         start_date=start_date, planned_sessions=planned_sessions, cadence=cadence, weekdays=weekdays
     )
@@ -568,6 +600,8 @@ def course_propose(
         )
         .exclude(status__in=Appointment.NOT_LIVE)
         .values_list("starts_at", "blocks_until")
+        if client is not None
+        else []
     )
     duration = datetime.timedelta(minutes=massage_type.duration_minutes)
     buffer = datetime.timedelta(minutes=massage_type.buffer_minutes)
@@ -722,12 +756,14 @@ def course_book(
     override_reason: str = "",
     request_key: uuid.UUID | None = None,
     await_clearance: bool = False,
+    reserve_until: datetime.datetime | None = None,
+    channel: str = Appointment.Channel.DESK,
 ) -> Course:
     """Create a course and book all its sessions in one transaction, or nothing: a CourseBookingError
     lists every session that failed and why. Its sessions are judged as a course: it starts only on a
     screening within the limit, and the later ones stay bookable while it runs. With `await_clearance`,
     a session that needs a doctor's clearance is booked awaiting it. The same request_key returns the
-    first course."""
+    first course. With `reserve_until` every session is only held (see appointment_book)."""
     if request_key is not None:
         existing = Course.objects.filter(request_key=request_key).first()
         if existing is not None:
@@ -769,12 +805,15 @@ def course_book(
                         override_reason=override_reason,
                         await_clearance=await_clearance,
                         course_facts=facts,
+                        reserve_until=reserve_until,
+                        channel=channel,
                     )
                 except ValidationError as exc:
                     failures.append(SessionFailure(number, choice.starts_at, exc.messages))
             if failures:
                 raise CourseBookingError(failures)
-            _reminders().send_on_commit(_planning().plan_course_booked(course))
+            if reserve_until is None:
+                _reminders().send_on_commit(_planning().plan_course_booked(course))
     except IntegrityError as exc:
         if request_key is not None and "request_key" in str(exc):
             return _same_request(Course.objects.get(request_key=request_key), client=client)

@@ -15,7 +15,9 @@ from sessions.models.masseur import (
     SessionLogAddendum,
     standard_techniques,
 )
+from sessions.models.online import CallRequest, OnlinePolicy, SignIn
 from sessions.models.reminders import Reminder, ReminderPolicy
+from sessions.models.waitlist import WaitlistEntry, WaitlistMessage, WaitlistOffer, WaitlistSlot
 
 __all__ = [
     "AREA_CHOICES",
@@ -26,14 +28,21 @@ __all__ = [
     "MAX_COURSE_SESSIONS",
     "MIN_COURSE_SESSIONS",
     "Appointment",
+    "CallRequest",
     "Course",
     "DayOfCheck",
     "Flag",
     "Hold",
+    "OnlinePolicy",
     "Override",
     "Reminder",
     "ReminderPolicy",
     "SessionLog",
     "SessionLogAddendum",
+    "SignIn",
+    "WaitlistEntry",
+    "WaitlistMessage",
+    "WaitlistOffer",
+    "WaitlistSlot",
     "standard_techniques",
 ]

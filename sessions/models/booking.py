@@ -130,6 +130,17 @@ class Appointment(models.Model):
         # the emailed link): the slot is kept, the session cannot start; it becomes booked by itself when
         # a clearance or a screening makes it bookable.
         AWAITING_CLEARANCE = "awaiting_clearance", _("awaiting screening or clearance")
+        # Held for a client booking online while they sign in, answer the questionnaire and confirm:
+        # live (it keeps the masseur and the room under the exclusion constraints) until
+        # reserved_until; a periodic task frees the ones left unconfirmed (sessions.online).
+        RESERVED = "reserved", _("reserved online")
+
+    class Channel(models.TextChoices):
+        """Who made the booking: the front desk, the client online, or the client taking a waitlist offer."""
+
+        DESK = "desk", _("at the front desk")
+        ONLINE = "online", _("online")
+        WAITLIST = "waitlist", _("from the waiting list")
 
     # These free the masseur and the room; every other status holds them.
     NOT_LIVE = (Status.CANCELLED, Status.NO_SHOW)
@@ -141,7 +152,11 @@ class Appointment(models.Model):
     # Reasons the system records rather than a person types: stored as a code, shown in the reader's
     # language (cancellation_reason_text). Anything else in cancellation_reason is a person's own words.
     CANCELLED_BY_CLIENT_LINK = "client_link"
-    CANCELLATION_REASONS = {CANCELLED_BY_CLIENT_LINK: _("Cancelled by the client by the email link.")}
+    CANCELLED_ONLINE = "client_online"
+    CANCELLATION_REASONS = {
+        CANCELLED_BY_CLIENT_LINK: _("Cancelled by the client by the email link."),
+        CANCELLED_ONLINE: _("Cancelled by the client online."),
+    }
 
     course = models.ForeignKey(
         Course,
@@ -183,6 +198,17 @@ class Appointment(models.Model):
     calendar_sequence = models.PositiveIntegerField(_("calendar revision"), default=0, editable=False)
     # The booking form's hidden key: submitting it twice returns the first appointment.
     request_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    # Only while RESERVED: when the online hold ends unless the client confirms.
+    reserved_until = models.DateTimeField(_("reserved until"), null=True, blank=True, editable=False)
+    # db_default too: rows written by code older than the column still insert (see MassageType).
+    channel = models.CharField(
+        _("booked"),
+        max_length=10,
+        choices=Channel.choices,
+        default=Channel.DESK,
+        db_default=Channel.DESK,
+        editable=False,
+    )
 
     class Meta:
         ordering = ["starts_at"]
@@ -195,6 +221,12 @@ class Appointment(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(blocks_until__gte=F("ends_at")), name="treatments_appointment_blocks_after_ends"
+            ),
+            # An online hold always ends; nothing else carries an end of hold.
+            models.CheckConstraint(
+                condition=Q(status="reserved", reserved_until__isnull=False)
+                | (~Q(status="reserved") & Q(reserved_until__isnull=True)),
+                name="treatments_appointment_reserved_until_when_reserved",
             ),
             # The guarantees behind the services' friendly checks: no two live
             # appointments of one masseur, or of one room, overlap, rest buffer
@@ -232,6 +264,10 @@ class Appointment(models.Model):
             models.Index(fields=["client", "starts_at"], name="treatments_appt_client_starts"),
             # Course page and gap warnings: "sessions of course K ordered by starts_at".
             models.Index(fields=["course", "starts_at"], name="treatments_appt_course_starts"),
+            # The hold reaper: "reserved AND reserved_until <= now".
+            models.Index(
+                fields=["reserved_until"], condition=Q(status="reserved"), name="treatments_appt_reserved_until"
+            ),
         ]
 
     def __str__(self):

@@ -24,6 +24,9 @@ class Reminder(models.Model):
         ON_HOLD = "on_hold", _("please call (on hold)")
         # The questionnaire's link, sent from the client's page when the front desk is asked for it.
         SCREENING_LINK = "screening_link", _("questionnaire link")
+        # A booking the client made themselves (online, or taking a waiting-list offer): when, what, the
+        # calendar file, and for a session awaiting a clearance the request to bring the doctor's note.
+        BOOKED = "booked", _("appointment booked")
 
     class Reason(models.TextChoices):
         """Why a reminder was skipped or voided, stored as a code and shown in the reader's language.

@@ -243,6 +243,9 @@ def context_for(reminder: Reminder, *, language: str) -> dict:
         context["cancel_url"] = _absolute(links.cancel_url(appointment))
     if reminder.kind in (Kind.FRESH_SCREENING, Kind.SCREENING_LINK):
         context["screening_url"] = _absolute(links.screening_url(reminder.client))
+    if appointment is not None and reminder.kind == Kind.BOOKED:
+        # Pencilled in until the client brings a doctor's note; the email names no diagnosis.
+        context["awaiting_clearance"] = appointment.status == Appointment.Status.AWAITING_CLEARANCE
     if course is not None and reminder.kind in (Kind.COURSE_BOOKED, Kind.COURSE_CHANGED):
         context["sessions"] = _course_sessions(course, language)
         # Pencilled in until the client brings a doctor's note; the email names no diagnosis.
@@ -273,7 +276,7 @@ def _calendar_attachment(reminder: Reminder, context: dict, language: str) -> tu
     to = reminder.client.email
     if reminder.kind in (Kind.COURSE_BOOKED, Kind.COURSE_CHANGED):
         sessions, method, name = context["sessions"], calendar_files.REQUEST, "course.ics"
-    elif reminder.kind == Kind.MOVED and context["session"] is not None:
+    elif reminder.kind in (Kind.MOVED, Kind.BOOKED) and context["session"] is not None:
         sessions, method, name = [context["session"]], calendar_files.REQUEST, "appointment.ics"
     elif reminder.kind == Kind.CANCELLED:
         sessions = [context["session"]] if context["session"] is not None else context["sessions"]
@@ -288,7 +291,7 @@ def _calendar_attachment(reminder: Reminder, context: dict, language: str) -> tu
 
 def build_message(reminder: Reminder) -> EmailMultiAlternatives:
     """The email in the client's language: subject, plain text and HTML; a calendar file when the client's
-    calendar must change (a course booked or changed, a move, a cancellation)."""
+    calendar must change (a booking the client made, a course booked or changed, a move, a cancellation)."""
     language = reminder.client.language or settings.LANGUAGE_CODE
     with translation.override(language), timezone.override(kyiv()):
         context = context_for(reminder, language=language)

@@ -203,6 +203,25 @@ def plan_booked(appointment: Appointment, *, now=None) -> list[Reminder]:
     return []
 
 
+def plan_booked_by_client(appointment: Appointment, *, now=None) -> list[Reminder]:
+    """The client booked it themselves (online, or taking a waiting-list offer): its reminders, and a
+    "booked" email now with the calendar file. Returns what is due now."""
+    now = now or timezone.now()
+    plan_booked(appointment, now=now)
+    if not _is_upcoming(appointment, now):
+        return []
+    return [
+        _ensure(
+            key=appointment_key(appointment, Kind.BOOKED),
+            client_id=appointment.client_id,
+            kind=Kind.BOOKED,
+            due_at=now,
+            appointment=appointment,
+            course=appointment.course,
+        )
+    ]
+
+
 def plan_moved(appointment: Appointment, *, now=None) -> list[Reminder]:
     """The appointment moved: void what was planned for the old time, plan for the new one, and a
     "moved" email now. Returns what is due now."""

@@ -53,6 +53,9 @@ def test_export_holds_json_pdf_and_the_scan(world):
         "appointments",
         "session_logs",
         "reminders",
+        "call_requests",
+        "waitlist",
+        "waitlist_offers",
         "access_trail",
     ]
     assert sections["profile"]["rows"][0]["phone"] == "+380 50 111 2233"

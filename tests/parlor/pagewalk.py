@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from django.contrib.auth.tokens import default_token_generator
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -18,7 +19,10 @@ from parlor import roles
 from parlor.resources import RESOURCES
 from screening.models import Clearance, Contraindication
 from sessions.flags.services import flags_raise_for
+from sessions.models import CallRequest, WaitlistEntry, WaitlistOffer, WaitlistSlot
+from sessions.online import signin, visitor
 from sessions.reminders import links
+from sessions.waitlist import links as offer_links
 from tests.conftest import _logged_in
 from tests.factories import UserFactory
 from tests.sessions.test_masseur_support import TODAY, make_day
@@ -70,12 +74,25 @@ class Site:
     contraindication: Contraindication
     closed_day: object = None  # parlor.ClosedDay
     time_off: object = None  # parlor.TimeOff of the day's masseur, a month ahead
+    # Online booking (issue 14): a waiting-list offer to the day's client and a call for the front desk.
+    offer: object = None
+    call: object = None
     clients: dict = field(default_factory=dict)
 
     def client_for(self, role: str) -> Client:
         if role not in self.clients:
             if role == "anonymous":
                 self.clients[role] = Client()
+            elif role == "client":
+                # The day's client signed in on the public booking pages (their own pages).
+                self.clients[role] = Client()
+                session = self.clients[role].session
+                session[visitor._KEY] = {
+                    "email": self.day.client.email,
+                    "client": self.day.client.pk,
+                    "at": int(timezone.now().timestamp()),
+                }
+                session.save()
             elif role == "pending":
                 # Password given, second factor not yet: the code page.
                 user = UserFactory(username="walk-pending", role=roles.RECEPTIONIST)
@@ -113,6 +130,7 @@ def build_site() -> Site:
         starts_at=day.appointment.starts_at + datetime.timedelta(days=30),
         ends_at=day.appointment.starts_at + datetime.timedelta(days=31),
     )
+    offer, call = _online(day)
     return Site(
         day=day,
         clearance=clearance,
@@ -122,7 +140,31 @@ def build_site() -> Site:
         contraindication=Contraindication.objects.order_by("pk").first(),
         closed_day=closed_day,
         time_off=time_off,
+        offer=offer,
+        call=call,
     )
+
+
+def _online(day):
+    """The day's client waiting for an evening, offered one, and a call the front desk has to make."""
+    entry = WaitlistEntry.objects.create(client=day.client, massage_type=day.massage_type, until=TODAY)
+    starts_at = day.appointment.starts_at + datetime.timedelta(hours=5)
+    slot = WaitlistSlot.objects.create(
+        massage_type=day.massage_type,
+        masseur=day.masseur,
+        room=day.room,
+        starts_at=starts_at,
+        ends_at=starts_at + datetime.timedelta(minutes=40),
+        blocks_until=starts_at + datetime.timedelta(minutes=55),
+    )
+    offer = WaitlistOffer.objects.create(entry=entry, slot=slot, expires_at=starts_at - datetime.timedelta(hours=1))
+    call = CallRequest.objects.create(
+        client=day.client,
+        reason=CallRequest.Reason.SCREENING_BLOCKS,
+        massage_type=day.massage_type,
+        wanted_at=day.appointment.starts_at,
+    )
+    return offer, call
 
 
 def _pk_for(name: str, site: Site) -> int:
@@ -137,6 +179,10 @@ def _pk_for(name: str, site: Site) -> int:
         "sessions:time-off-reassign": site.time_off.pk,
         "sessions:client-screening-link": day.client.pk,
         "parlor:closed-day-": site.closed_day.pk,
+        "online:my-": day.appointment.pk,
+        "online:call-done": site.call.pk,
+        "online:waitlist-leave": site.offer.entry_id,
+        "sessions:waitlist-": site.offer.entry_id,
         "screening:screening-detail": day.first_screening.pk,
         "screening:clearance-scan": site.clearance.pk,
         "screening:contraindication-edit": site.contraindication.pk,
@@ -172,6 +218,11 @@ def urls_for(route: Route, site: Site) -> list[str]:
             kwargs[name] = site.receptionist.pk
         elif name == "uidb64":
             kwargs[name] = urlsafe_base64_encode(force_bytes(site.receptionist.pk))
+        elif name == "token" and route.name == "online:sign-in-link":
+            row = signin.sign_in_request(email=day.client.email, address="10.0.0.1", language="uk")
+            kwargs[name] = signin.link_token(nonce=row.nonce, email=day.client.email, choice=None)
+        elif name == "token" and route.name == "online:offer":
+            kwargs[name] = offer_links.offer_token(site.offer)
         elif name == "token" and route.name == "parlor:password-reset-confirm":
             kwargs[name] = default_token_generator.make_token(site.receptionist)
         elif name == "token" and route.name.startswith("sessions:link-screening"):
@@ -184,7 +235,7 @@ def urls_for(route: Route, site: Site) -> list[str]:
     return [reverse(route.name, kwargs=kwargs)]
 
 
-ROLES = ("manager", "masseur", "reception", "pending", "anonymous")
+ROLES = ("manager", "masseur", "reception", "pending", "anonymous", "client")
 # A password-reset link moves its token into the session and redirects to this page.
 _FOLLOWED = "/set-password/"
 

@@ -26,8 +26,10 @@ from parlor.resources import RESOURCES
 from screening import services as screening_services
 from screening.models import Clearance, Contraindication
 from sessions.care.logs import LogInput, sessionlog_save
-from sessions.models import Appointment, Course, Reminder, SessionLog
+from sessions.models import Appointment, Course, Reminder, SessionLog, WaitlistEntry, WaitlistOffer, WaitlistSlot
+from sessions.online import signin
 from sessions.reminders import links, planning
+from sessions.waitlist import links as offer_links
 from tests.conftest import login_as
 from tests.factories import (
     ClientFactory,
@@ -67,6 +69,14 @@ SKIP = {
     "parlor:closed-day-delete",  # POST only
     "sessions:client-screening-link",  # POST only
     "",  # media files in development
+    # Online booking (issue 14): actions behind a POST, and a calendar file.
+    "online:sign-out",
+    "online:my-cancel",
+    "online:my-calendar",
+    "online:waitlist-leave",
+    "online:call-done",
+    "sessions:waitlist-cancel",
+    "sessions:waitlist-priority",
 }
 
 CYRILLIC_WORD = re.compile(r"[А-Яа-яІіЇїЄєҐґ'’]*[А-Яа-яІіЇїЄєҐґ]{2,}[А-Яа-яІіЇїЄєҐґ'’]*")
@@ -276,7 +286,9 @@ def build_world() -> dict:
         state=Reminder.State.SKIPPED,
         reason=Reminder.Reason.NO_CONSENT,
     )
+    offers = _offers(clients, classic, masseur, room)
     return {
+        "offers": offers,
         "users": {"manager": manager, "reception": reception, "masseur": masseur_user},
         "clients": clients,
         "client": client,
@@ -288,6 +300,28 @@ def build_world() -> dict:
         "upcoming": upcoming,
         "cancelled": cancelled,
     }
+
+
+def _offers(clients: dict, massage_type, masseur, room) -> dict:
+    """A freed time offered to both clients (issue 14): the offer's page speaks each client's language."""
+    starts_at = datetime.datetime.combine(TODAY + datetime.timedelta(days=8), datetime.time(9), KYIV)
+    slot = WaitlistSlot.objects.create(
+        massage_type=massage_type,
+        masseur=masseur,
+        room=room,
+        starts_at=starts_at,
+        ends_at=starts_at + datetime.timedelta(minutes=40),
+        blocks_until=starts_at + datetime.timedelta(minutes=55),
+    )
+    offers = {}
+    for language, client in clients.items():
+        entry = WaitlistEntry.objects.create(
+            client=client, massage_type=massage_type, until=TODAY + datetime.timedelta(days=9)
+        )
+        offers[language] = WaitlistOffer.objects.create(
+            entry=entry, slot=slot, expires_at=starts_at - datetime.timedelta(hours=2)
+        )
+    return offers
 
 
 def fill(name: str, keys: list[str], world: dict, language: str) -> dict:
@@ -311,11 +345,18 @@ def fill(name: str, keys: list[str], world: dict, language: str) -> dict:
         "clients:client-erase": client,
         "clients:client-trail": client,
         "sessions:time-off-reassign": TimeOff.objects.order_by("pk").first(),
+        "online:my-move": world["upcoming"],
     }
     if keys == ["pk"]:
         return {"pk": by_pk[name].pk}
     if keys == ["client_pk"]:
         return {"client_pk": client.pk}
+    if keys == ["token"] and name == "online:sign-in-link":
+        own = world["clients"][language]
+        row = signin.sign_in_request(email=own.email, address="10.0.0.1", language=language)
+        return {"token": signin.link_token(nonce=row.nonce, email=own.email, choice=None)}
+    if keys == ["token"] and name == "online:offer":
+        return {"token": offer_links.offer_token(world["offers"][language])}
     if keys == ["token"]:
         # The client's pages speak the client's language: the client of this language opens them.
         own = world["clients"][language]
@@ -449,3 +490,48 @@ def test_the_check_finds_english_on_a_ukrainian_page_and_ukrainian_on_an_english
     ]
     assert foreign_words("<p title='Записи'>ok</p><textarea>Нотатки</textarea>", "en", names) == ["'Записи' (Записи)"]
     assert foreign_words("<p>PDF, JPEG або PNG</p>", "uk", names) == []
+
+
+@pytest.mark.parametrize("language", ["uk", "en"])
+def test_the_online_clients_own_pages_speak_one_language(world, settings, language):
+    # Issue 14: the pages behind the online sign-in (no staff user opens them), with a time held.
+    from django.utils import timezone
+
+    from sessions.online import visitor
+
+    own = world["clients"][language]
+    web = _opened(None, language, settings)
+    with time_machine.travel(NOW, tick=False):
+        session = web.session
+        session[visitor._KEY] = {"email": own.email, "client": own.pk, "at": int(timezone.now().timestamp())}
+        session.save()
+        upcoming = Appointment.objects.filter(client=own, status=Appointment.Status.BOOKED).order_by("starts_at").last()
+        AppointmentFactory(
+            client=own,
+            massage_type=upcoming.massage_type,
+            masseur=upcoming.masseur,
+            room=upcoming.room,
+            starts_at=upcoming.starts_at + datetime.timedelta(days=5),
+            status=Appointment.Status.RESERVED,
+            reserved_until=NOW + datetime.timedelta(minutes=10),
+        )
+        names = allowed_names()
+        urls = [
+            reverse("online:my"),
+            reverse("online:my-move", args=[upcoming.pk]),
+            reverse("online:reservation"),
+            reverse("online:questionnaire"),
+            reverse("online:call-back"),
+            reverse("online:waitlist-join"),
+        ]
+        for url in urls:
+            response = web.get(url)
+            assert response.status_code == 200, url
+            assert foreign_words(response.content.decode(), language, names) == [], url
+        newcomer = _opened(None, language, settings)
+        session = newcomer.session
+        session[visitor._KEY] = {"email": "new@example.com", "client": None, "at": int(timezone.now().timestamp())}
+        session.save()
+        response = newcomer.get(reverse("online:profile"))
+        assert response.status_code == 200
+        assert foreign_words(response.content.decode(), language, ["new@example.com", *names]) == []

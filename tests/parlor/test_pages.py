@@ -74,7 +74,8 @@ def test_masseur_on_time_off_all_day_is_not_working():
 def test_dashboard_query_count_does_not_grow_with_staff(reception_client, django_assert_max_num_queries):
     WorkingHoursFactory(weekday=0)
     with time_machine.travel(datetime.datetime(2026, 11, 23, 10, 0, tzinfo=KYIV), tick=False):
-        with django_assert_max_num_queries(10) as few:
+        # Four more for the waiting list's board and one for the calls to make (issue 14).
+        with django_assert_max_num_queries(15) as few:
             reception_client.get("/")
         for _ in range(30):
             WorkingHoursFactory(weekday=0)

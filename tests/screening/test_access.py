@@ -9,12 +9,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from parlor.models import MassageType
-from screening.access import can_view_health_record, can_write_health_record
+from screening.access import can_view_health_record, can_write_health_record, health_record_clients
 from screening.models import Clearance, Contraindication, Screening
 from sessions.models import Appointment
 from tests.factories import MasseurFactory, UserFactory
 from tests.screening.conftest import book, make_clearance
 from tests.screening.test_views import _panel_html, answers
+from tests.sessions.factories import AppointmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -70,12 +71,27 @@ def test_manager_check_needs_no_appointment_query(manager, client_record, django
         assert can_view_health_record(manager, client_record) is True
 
 
-@pytest.mark.parametrize("status", [s for s in Appointment.Status.values if s != Appointment.Status.CANCELLED])
+@pytest.mark.parametrize(
+    "status",
+    [s for s in Appointment.Status.values if s not in (Appointment.Status.CANCELLED, Appointment.Status.RESERVED)],
+)
 def test_masseur_sees_a_client_booked_with_them_in_any_status_but_cancelled(
     masseur_user, masseur_profile, client_record, status
 ):
     book(client_record, masseur_profile, status=status)
     assert can_view_health_record(masseur_user, client_record) is True
+
+
+def test_a_time_only_held_online_gives_the_masseur_nothing(masseur_user, masseur_profile, client_record):
+    # Issue 14: a client holding a time for ten minutes is not booked yet.
+    AppointmentFactory(
+        client=client_record,
+        masseur=masseur_profile,
+        status=Appointment.Status.RESERVED,
+        reserved_until=datetime.datetime(2027, 3, 1, 8, 10, tzinfo=UTC),
+    )
+    assert can_view_health_record(masseur_user, client_record) is False
+    assert health_record_clients(masseur_user, [client_record.pk]) == set()
 
 
 def test_masseur_sees_a_client_of_a_past_session(masseur_user, masseur_profile, client_record):

@@ -11,16 +11,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CAPABILITIES = ["booking", "care", "reminders", "flags", "demo"]
+CAPABILITIES = ["booking", "care", "reminders", "flags", "demo", "online", "waitlist"]
 
 # package -> the packages it must never import
 FORBIDDEN = {
     "parlor": ["sessions", "screening", "clients"],
     "clients": ["sessions", "screening"],
-    "sessions.booking": ["sessions.care", "sessions.flags", "sessions.demo"],
-    "sessions.reminders": ["sessions.care", "sessions.flags", "sessions.demo"],
-    "sessions.flags": ["sessions.care", "sessions.demo"],
-    "sessions.care": ["sessions.demo"],
+    "sessions.booking": ["sessions.care", "sessions.flags", "sessions.demo", "sessions.online", "sessions.waitlist"],
+    "sessions.reminders": ["sessions.care", "sessions.flags", "sessions.demo", "sessions.online", "sessions.waitlist"],
+    "sessions.flags": ["sessions.care", "sessions.demo", "sessions.online", "sessions.waitlist"],
+    "sessions.care": ["sessions.demo", "sessions.online", "sessions.waitlist"],
+    # Online booking uses booking and reminders; the waiting list builds on online (the signed-in client).
+    "sessions.online": ["sessions.care", "sessions.flags", "sessions.demo", "sessions.waitlist"],
+    "sessions.waitlist": ["sessions.care", "sessions.flags", "sessions.demo"],
 }
 
 
