@@ -307,10 +307,10 @@ CLASH_SQL = (
 
 INSERT_APPOINTMENT = (
     "INSERT INTO treatments_appointment (course_id, client_id, massage_type_id, masseur_id, room_id, starts_at,"
-    " ends_at, blocks_until, status, booked_by_id, booked_at, cancellation_reason, override_reason)"
+    " ends_at, blocks_until, status, booked_by_id, booked_at, cancellation_reason, calendar_sequence)"
     " SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],"
     " %s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::text[], %s::int[], %s::timestamptz[],"
-    " %s::text[], %s::text[]) RETURNING id"
+    " %s::text[], %s::int[]) RETURNING id"
 )
 INSERT_REMINDER = (
     "INSERT INTO treatments_reminder (client_id, appointment_id, course_id, kind, key, due_at, state, attempts,"
@@ -340,7 +340,7 @@ def _insert_appointments(cursor, *, client, massage_type, sessions, booked_by, c
             [booked_by.pk] * n,
             [now] * n,
             [""] * n,
-            [""] * n,
+            [0] * n,
         ],
     )
     return [row[0] for row in rows]

@@ -847,7 +847,13 @@ def course_book(
         created_by=booked_by,
         request_key=request_key,
     )
-    course.full_clean(validate_unique=False)
+    # _validate_course_request checked what the course's constraints check (the insert checks them again), and
+    # the client, type, masseur and user are loaded: validating those again costs a query each.
+    course.full_clean(
+        exclude=["client", "massage_type", "preferred_masseur", "created_by"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
     ordered = sorted((SessionChoice(*choice) for choice in sessions), key=lambda choice: choice.starts_at)
     facts = gate.course_facts(course, starts_on=local_date(ordered[0].starts_at)) if ordered else None
     try:
