@@ -675,15 +675,38 @@ def course_propose(
     course_masseur: Masseur | None = masseur
     course_room: Room | None = None
     proposals: list[ProposedSession] = []
-    for number, day in enumerate(days, start=1):
-        slots = [
+    step = datetime.timedelta(minutes=step_minutes)
+
+    def slots_of(day: datetime.date, masseur_ids=None) -> list[availability.Slot]:
+        # One room a slot (the course's own when free): the proposal books one, and trying all 26 for
+        # every start was most of the work.
+        return [
             slot
             for slot in availability.slots_for_day(
-                data, day, duration=duration, buffer=buffer, step=datetime.timedelta(minutes=step_minutes), now=now
+                data,
+                day,
+                duration=duration,
+                buffer=buffer,
+                step=step,
+                now=now,
+                masseur_ids=masseur_ids,
+                one_room=True,
+                prefer_room_id=course_room.pk if course_room is not None else None,
             )
             if not availability.overlaps_any(client_busy, slot.starts_at, slot.blocks_until)
         ]
-        own = [slot for slot in slots if course_masseur is None or slot.masseur.pk == course_masseur.pk]
+
+    def others_of(day: datetime.date) -> list[availability.Slot]:
+        return slots_of(day, [pk for pk in data.masseurs if pk != masseur.pk])
+
+    for number, day in enumerate(days, start=1):
+        if masseur is not None:
+            # The chosen masseur's own slots; the others' only when needed (a full day, a taken time).
+            own = slots_of(day, [masseur.pk])
+            slots = own or others_of(day)
+        else:
+            slots = slots_of(day)
+            own = [slot for slot in slots if course_masseur is None or slot.masseur.pk == course_masseur.pk]
         warnings: list[str] = []
         if slots:
             if masseur is not None:
@@ -728,7 +751,7 @@ def course_propose(
                     others = sorted(
                         {
                             s.masseur.display_name
-                            for s in slots
+                            for s in (others_of(day) if own else slots)
                             if s.masseur.pk != masseur.pk and not _minutes_from(s.starts_at, target)
                         }
                     )
