@@ -160,6 +160,7 @@ def slots_for_day(
     masseur_ids: Iterable[int] | None = None,
     one_room: bool = False,
     prefer_room_id: int | None = None,
+    only_at: frozenset[datetime.datetime] | None = None,
 ) -> list[Slot]:
     """Free slots of one local day, sorted by start then masseur name.
 
@@ -169,7 +170,7 @@ def slots_for_day(
     buffers) or time off, and at least one active room is free for all of it.
 
     `one_room`: each slot names one free room, `prefer_room_id` when it is free, else the first one (the
-    search stops there instead of trying every room).
+    search stops there instead of trying every room). `only_at`: only slots starting at one of these instants.
     """
     slots: list[Slot] = []
     if day in data.closed:
@@ -186,6 +187,8 @@ def slots_for_day(
         for window in working_intervals(day, hours, data.tz):
             for start in candidate_starts(window, length=duration, step=step):
                 blocks_until = start + duration + buffer
+                if only_at is not None and start not in only_at:
+                    continue
                 if start < now or overlaps_any(busy, start, blocks_until):
                     continue
                 free = (

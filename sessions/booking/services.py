@@ -677,7 +677,7 @@ def course_propose(
     proposals: list[ProposedSession] = []
     step = datetime.timedelta(minutes=step_minutes)
 
-    def slots_of(day: datetime.date, masseur_ids=None) -> list[availability.Slot]:
+    def slots_of(day: datetime.date, masseur_ids=None, only_at=None) -> list[availability.Slot]:
         # One room a slot (the course's own when free): the proposal books one, and trying all 26 for
         # every start was most of the work.
         return [
@@ -692,12 +692,18 @@ def course_propose(
                 masseur_ids=masseur_ids,
                 one_room=True,
                 prefer_room_id=course_room.pk if course_room is not None else None,
+                only_at=only_at,
             )
             if not availability.overlaps_any(client_busy, slot.starts_at, slot.blocks_until)
         ]
 
-    def others_of(day: datetime.date) -> list[availability.Slot]:
-        return slots_of(day, [pk for pk in data.masseurs if pk != masseur.pk])
+    def others_of(day: datetime.date, at: datetime.time | None = None) -> list[availability.Slot]:
+        # `at`: only at that local time (both instants when the clocks repeat it).
+        only_at = None
+        if at is not None:
+            naive = datetime.datetime.combine(day, at)
+            only_at = frozenset(naive.replace(tzinfo=tz, fold=fold).astimezone(datetime.UTC) for fold in (0, 1))
+        return slots_of(day, [pk for pk in data.masseurs if pk != masseur.pk], only_at)
 
     for number, day in enumerate(days, start=1):
         if masseur is not None:
@@ -751,7 +757,7 @@ def course_propose(
                     others = sorted(
                         {
                             s.masseur.display_name
-                            for s in (others_of(day) if own else slots)
+                            for s in (others_of(day, target) if own else slots)
                             if s.masseur.pk != masseur.pk and not _minutes_from(s.starts_at, target)
                         }
                     )
