@@ -865,7 +865,7 @@ def booking_race(clock: Clock, *, subjects: Subjects, state: dict) -> None:
             thread.join(timeout=120)
     state["booked"] = booked
     # Over every run so far (the warm-up too): a deadlock is rare enough to need them all.
-    totals = state.setdefault("totals", {key: 0 for key in outcome} | {"runs": 0})
+    totals = state.setdefault("totals", dict.fromkeys(outcome, 0) | {"runs": 0})
     for key, value in outcome.items():
         totals[key] += value
     totals["runs"] += 1
