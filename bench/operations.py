@@ -307,10 +307,10 @@ CLASH_SQL = (
 
 INSERT_APPOINTMENT = (
     "INSERT INTO treatments_appointment (course_id, client_id, massage_type_id, masseur_id, room_id, starts_at,"
-    " ends_at, blocks_until, status, booked_by_id, booked_at, cancellation_reason, override_reason)"
+    " ends_at, blocks_until, status, booked_by_id, booked_at, cancellation_reason, calendar_sequence)"
     " SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],"
     " %s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::text[], %s::int[], %s::timestamptz[],"
-    " %s::text[], %s::text[]) RETURNING id"
+    " %s::text[], %s::int[]) RETURNING id"
 )
 INSERT_REMINDER = (
     "INSERT INTO treatments_reminder (client_id, appointment_id, course_id, kind, key, due_at, state, attempts,"
@@ -340,7 +340,7 @@ def _insert_appointments(cursor, *, client, massage_type, sessions, booked_by, c
             [booked_by.pk] * n,
             [now] * n,
             [""] * n,
-            [""] * n,
+            [0] * n,
         ],
     )
     return [row[0] for row in rows]
@@ -769,6 +769,123 @@ def _get(client: HttpClient, url: str):
     return run
 
 
+RACE_THREADS = 8
+RACE_SLOTS = 4
+
+
+def _race_subjects(s: Subjects) -> dict:
+    """Four free times two weeks ahead (distinct masseurs and rooms) and eight clean clients free that day."""
+    from sessions.booking.page_selectors import verdict_on
+
+    # Two weeks ahead and later the days are about a third booked: free times for four masseurs.
+    for ahead in range(15, 25):
+        day = s.today + datetime.timedelta(days=ahead)
+        chosen, masseurs, rooms = [], set(), set()
+        for slot in availability.free_slots(massage_type=s.classic, start_date=day, end_date=day):
+            room = next((r for r in slot.rooms if r.pk not in rooms), None)
+            if slot.masseur.pk in masseurs or room is None:
+                continue
+            if any(abs(slot.starts_at - other[0]) < datetime.timedelta(hours=2) for other in chosen):
+                continue  # apart, so one client may win several of them
+            chosen.append((slot.starts_at, slot.masseur, room))
+            masseurs.add(slot.masseur.pk)
+            rooms.add(room.pk)
+            if len(chosen) == RACE_SLOTS:
+                break
+        if len(chosen) == RACE_SLOTS:
+            break
+    taken = {s.book["client"].pk, s.course["propose"]["client"].pk}
+    clients = [
+        c
+        for c in _fresh_clean_clients(s.today, taken, day, 1)[:60]
+        if verdict_on(client=c, massage_type=s.classic, day=day).is_bookable
+    ][:RACE_THREADS]
+    if len(chosen) < RACE_SLOTS or len(clients) < RACE_THREADS:
+        raise RuntimeError("no free times or clients for the booking race")
+    return {"slots": chosen, "clients": clients}
+
+
+def booking_race(clock: Clock, *, subjects: Subjects, state: dict) -> None:
+    """Eight threads (each its own connection) released at once, each trying the four times in its own order:
+    one winner a time, and every loser should get the clash message, never a deadlock or a "try again"."""
+    import threading
+    import time
+
+    from django.core.exceptions import ValidationError
+    from django.db import OperationalError
+    from django.utils.translation import gettext
+
+    if "subjects" not in state:
+        state["subjects"] = _race_subjects(subjects)
+    race = state["subjects"]
+    slots, clients = race["slots"], race["clients"]
+    barrier = threading.Barrier(RACE_THREADS)
+    guard = threading.Lock()
+    outcome = {"attempts": 0, "won": 0, "clash": 0, "deadlock": 0, "other": 0}
+    latencies, booked = [], []
+    try_again = gettext("Another booking took this time at the same moment; please try again.")
+
+    def contender(index: int) -> None:
+        try:
+            barrier.wait(timeout=60)
+            for turn in range(RACE_SLOTS):
+                starts_at, masseur, room = slots[(index + turn) % RACE_SLOTS]
+                started = time.perf_counter()
+                try:
+                    appointment = services.appointment_book(
+                        client=clients[index],
+                        massage_type=subjects.classic,
+                        masseur=masseur,
+                        room=room,
+                        starts_at=starts_at,
+                        booked_by=subjects.reception,
+                    )
+                    kind = "won"
+                except ValidationError as exc:
+                    appointment = None
+                    kind = "deadlock" if try_again in exc.messages else "clash"
+                except OperationalError as exc:
+                    appointment = None
+                    kind = "deadlock" if "deadlock" in str(exc) else "other"
+                elapsed = (time.perf_counter() - started) * 1000
+                with guard:
+                    outcome["attempts"] += 1
+                    outcome[kind] += 1
+                    latencies.append(elapsed)
+                    if appointment is not None:
+                        booked.append(appointment.pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=contender, args=(i,)) for i in range(RACE_THREADS)]
+    with clock:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    state["booked"] = booked
+    # Over every run so far (the warm-up too): a deadlock is rare enough to need them all.
+    totals = state.setdefault("totals", dict.fromkeys(outcome, 0) | {"runs": 0})
+    for key, value in outcome.items():
+        totals[key] += value
+    totals["runs"] += 1
+    every = state.setdefault("latencies", [])
+    every += latencies
+    every.sort()
+    p95 = every[min(len(every) - 1, round(0.95 * (len(every) - 1)))] if every else 0.0
+    clock.extra = {
+        **totals,
+        "winners_per_time": totals["won"] / (RACE_SLOTS * totals["runs"]),
+        "attempt_p95_ms": round(p95, 1),
+    }
+
+
+def booking_race_reset(state: dict) -> None:
+    booked = state.pop("booked", [])
+    Reminder.objects.filter(appointment_id__in=booked).delete()
+    Appointment.objects.filter(pk__in=booked).delete()
+
+
 def operations(subjects: Subjects) -> list[Operation]:
     s = subjects
     classic, busy = s.classic, s.busy
@@ -796,6 +913,8 @@ def operations(subjects: Subjects) -> list[Operation]:
                 starts_at=b["starts_at"],
                 booked_by=s.reception,
             )
+
+    race_state: dict = {}
 
     def course_propose(clock):
         with clock:
@@ -963,6 +1082,15 @@ def operations(subjects: Subjects) -> list[Operation]:
             issue_ms=561,
             target_ms=100,
             note="rolled back after each run",
+        ),
+        Operation(
+            "booking_race",
+            f"booking race: {RACE_THREADS} threads x {RACE_SLOTS} contested times",
+            lambda c: booking_race(c, subjects=s, state=race_state),
+            mode="commit",
+            reset=lambda: booking_race_reset(race_state),
+            repeat=5,
+            note="extra: attempts, won, clash (the clear message), deadlock (or 'try again'), attempt p95",
         ),
         Operation(
             "course_propose_10",

@@ -1,9 +1,12 @@
 """Reads about courses and appointments."""
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from django.db.models import Count, Q
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -11,13 +14,19 @@ from clients.models import Client
 from parlor import closures
 from parlor.formats import day_long
 from parlor.models import MassageType, Masseur, Room, TimeOff, WorkingHours
-from sessions.booking.availability import working_intervals
+from sessions.booking.availability import MAX_BLOCK, working_intervals
 from sessions.localtime import kyiv, local_date
 from sessions.models import Appointment, Course
 
 MAX_GAP_DAYS = 2
 # Who may book on a day the parlor is closed (parlor.ClosedDay): the manager.
 BOOK_ON_CLOSED_DAY = "parlor.book_on_closed_day"
+
+
+class SessionToCheck(NamedTuple):
+    starts_at: datetime.datetime
+    masseur: Masseur
+    room: Room
 
 
 def appointment_conflicts(
@@ -31,55 +40,164 @@ def appointment_conflicts(
     exclude_pk: int | None = None,
     may_book_closed: bool = False,
 ) -> dict[str, list[str]]:
-    """Why this booking cannot happen, by field; empty when it can. Five queries. A day the parlor is
-    closed refuses unless `may_book_closed` (the manager).
+    """Why this booking cannot happen, by field; empty when it can. Three queries (two with
+    `may_book_closed`). A day the parlor is closed refuses unless `may_book_closed` (the manager).
 
     The friendly side of the exclusion constraints: the constraint remains the
-    guarantee when two bookings race.
+    guarantee when two bookings race (and sessions.booking.locks makes racers queue for this check).
     """
+    (errors,) = sessions_conflicts(
+        client=client,
+        massage_type=massage_type,
+        sessions=[SessionToCheck(starts_at, masseur, room)],
+        now=now,
+        exclude_pk=exclude_pk,
+        may_book_closed=may_book_closed,
+    )
+    return errors
+
+
+@dataclass
+class _MasseurFacts:
+    qualified: bool
+    # weekday -> [(starts, ends)]
+    hours: dict[int, list[tuple[datetime.time, datetime.time]]]
+    off: list[tuple[datetime.datetime, datetime.datetime]]
+
+
+def _masseur_facts(
+    masseur_ids: set[int],
+    *,
+    massage_type: MassageType,
+    weekdays: set[int],
+    lo: datetime.datetime,
+    hi: datetime.datetime,
+) -> dict[int, _MasseurFacts]:
+    """Qualification, working hours on the weekdays and time off within [lo, hi) of each masseur: one query."""
+    hours = WorkingHours.objects.filter(masseur_id=OuterRef("pk"), weekday__in=weekdays).order_by("pk")
+    off = TimeOff.objects.filter(masseur_id=OuterRef("pk"), starts_at__lt=hi, ends_at__gt=lo).order_by("pk")
+    qualified = Masseur.qualifications.through.objects.filter(masseur_id=OuterRef("pk"), massagetype_id=massage_type.pk)
+    rows = (
+        Masseur.objects.filter(pk__in=masseur_ids)
+        .annotate(
+            is_qualified=Exists(qualified),
+            hour_days=ArraySubquery(hours.values("weekday")),
+            hour_starts=ArraySubquery(hours.values("starts")),
+            hour_ends=ArraySubquery(hours.values("ends")),
+            off_starts=ArraySubquery(off.values("starts_at")),
+            off_ends=ArraySubquery(off.values("ends_at")),
+        )
+        .values_list("pk", "is_qualified", "hour_days", "hour_starts", "hour_ends", "off_starts", "off_ends")
+    )
+    facts = {}
+    for pk, is_qualified, days, starts, ends, off_starts, off_ends in rows:
+        by_day: dict[int, list[tuple[datetime.time, datetime.time]]] = {}
+        for weekday, start, end in zip(days, starts, ends, strict=True):
+            by_day.setdefault(weekday, []).append((start, end))
+        facts[pk] = _MasseurFacts(is_qualified, by_day, list(zip(off_starts, off_ends, strict=True)))
+    return facts
+
+
+def sessions_conflicts(
+    *,
+    client: Client,
+    massage_type: MassageType,
+    sessions: Sequence[SessionToCheck],
+    now: datetime.datetime | None = None,
+    exclude_pk: int | None = None,
+    may_book_closed: bool = False,
+) -> list[dict[str, list[str]]]:
+    """appointment_conflicts of each session (in order), also clashing with the sessions before it in the
+    list (none is booked yet), in three queries whatever their number: the masseurs' qualifications, hours
+    and time off; the closed days (none with `may_book_closed`); every live appointment that could clash."""
+    now = now or timezone.now()
+    duration = datetime.timedelta(minutes=massage_type.duration_minutes)
+    buffer = datetime.timedelta(minutes=massage_type.buffer_minutes)
+    aware = [s for s in sessions if not timezone.is_naive(s.starts_at)]
+    facts: dict[int, _MasseurFacts] = {}
+    closed: dict = {}
+    booked: list[tuple[int, int, int, datetime.datetime, datetime.datetime]] = []
+    if aware:
+        lo = min(s.starts_at for s in aware)
+        hi = max(s.starts_at for s in aware) + duration + buffer
+        days = {local_date(s.starts_at) for s in aware}
+        facts = _masseur_facts(
+            {s.masseur.pk for s in aware},
+            massage_type=massage_type,
+            weekdays={day.weekday() for day in days},
+            lo=lo,
+            hi=hi,
+        )
+        if not may_book_closed:
+            closed = closures.closed_days(min(days), max(days))
+        # A live appointment lasts at most MAX_BLOCK, so bounding its start lets the starts_at
+        # index serve this instead of reading every appointment the masseur, room or client ever had.
+        reach = Q()
+        for s in aware:
+            reach |= Q(starts_at__gte=s.starts_at - MAX_BLOCK, starts_at__lt=s.starts_at + duration + buffer)
+        booked = list(
+            Appointment.objects.filter(reach)
+            .filter(
+                Q(masseur_id__in={s.masseur.pk for s in aware})
+                | Q(room_id__in={s.room.pk for s in aware})
+                | Q(client_id=client.pk)
+            )
+            .exclude(status__in=Appointment.NOT_LIVE)
+            .exclude(pk=exclude_pk)
+            .values_list("masseur_id", "room_id", "client_id", "starts_at", "blocks_until")
+        )
+    results = []
+    for session in sessions:
+        errors = _session_errors(
+            session, client=client, massage_type=massage_type, facts=facts, closed=closed, booked=booked, now=now
+        )
+        results.append(errors)
+        if not errors:
+            # Booked before the next one (as one at a time would), so the next one may clash with it.
+            start = session.starts_at
+            booked.append((session.masseur.pk, session.room.pk, client.pk, start, start + duration + buffer))
+    return results
+
+
+def _session_errors(session, *, client, massage_type, facts, closed, booked, now) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
 
     def add(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
 
+    starts_at, masseur, room = session
     if timezone.is_naive(starts_at):
         add("starts_at", _("The start needs a time zone."))
         return errors
     ends_at = starts_at + datetime.timedelta(minutes=massage_type.duration_minutes)
     blocks_until = ends_at + datetime.timedelta(minutes=massage_type.buffer_minutes)
     names = {"masseur": masseur.display_name, "room": room.name, "type": massage_type.name}
+    mine = facts.get(masseur.pk) or _MasseurFacts(False, {}, [])
 
-    if starts_at < (now or timezone.now()):
+    if starts_at < now:
         add("starts_at", _("This time has already passed."))
     if not masseur.is_active:
         add("masseur", _("%(masseur)s no longer works here.") % names)
-    if not masseur.qualifications.filter(pk=massage_type.pk).exists():
+    if not mine.qualified:
         add("masseur", _("%(masseur)s is not qualified for %(type)s.") % names)
     if not room.is_active:
         add("room", _("%(room)s is not in use.") % names)
 
     day = local_date(starts_at)
-    if not may_book_closed and (closed := closures.closed_on(day)) is not None:
-        add("starts_at", closed_day_message(closed))
-    hours = WorkingHours.objects.filter(masseur=masseur, weekday=day.weekday()).values_list("starts", "ends")
-    if not any(lo <= starts_at and ends_at <= hi for lo, hi in working_intervals(day, list(hours), kyiv())):
+    if (closed_day := closed.get(day)) is not None:
+        add("starts_at", closed_day_message(closed_day))
+    hours = mine.hours.get(day.weekday(), [])
+    if not any(lo <= starts_at and ends_at <= hi for lo, hi in working_intervals(day, hours, kyiv())):
         add("starts_at", _("%(masseur)s does not work at this time.") % names)
-    if TimeOff.objects.filter(masseur=masseur, starts_at__lt=blocks_until, ends_at__gt=starts_at).exists():
+    if any(lo < blocks_until and hi > starts_at for lo, hi in mine.off):
         add("masseur", _("%(masseur)s is off at this time.") % names)
 
-    # One query for the three kinds of clash.
-    clashes = (
-        Appointment.objects.filter(Q(masseur=masseur) | Q(room=room) | Q(client=client))
-        .filter(starts_at__lt=blocks_until, blocks_until__gt=starts_at)
-        .exclude(status__in=Appointment.NOT_LIVE)
-        .exclude(pk=exclude_pk)
-        .values_list("masseur_id", "room_id", "client_id")
-    )
     masseur_busy = room_busy = client_busy = False
-    for masseur_id, room_id, client_id in clashes:
-        masseur_busy |= masseur_id == masseur.pk
-        room_busy |= room_id == room.pk
-        client_busy |= client_id == client.pk
+    for masseur_id, room_id, client_id, lo, hi in booked:
+        if lo < blocks_until and hi > starts_at:
+            masseur_busy |= masseur_id == masseur.pk
+            room_busy |= room_id == room.pk
+            client_busy |= client_id == client.pk
     if masseur_busy:
         add("masseur", masseur_busy_message(masseur))
     if room_busy:

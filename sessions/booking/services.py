@@ -17,10 +17,11 @@ from parlor import closures
 from parlor.formats import weekday_day, when
 from parlor.models import MassageType, Masseur, Room, TimeOff, WorkingHours
 from screening.access import can_view_health_record
-from sessions.booking import availability, freed, gate
+from sessions.booking import availability, freed, gate, locks
 from sessions.booking.selectors import (
     BOOK_ON_CLOSED_DAY,
     MAX_GAP_DAYS,
+    SessionToCheck,
     appointment_conflicts,
     client_busy_message,
     course_gap_warnings,
@@ -29,6 +30,7 @@ from sessions.booking.selectors import (
     local_date,
     masseur_busy_message,
     room_busy_message,
+    sessions_conflicts,
 )
 from sessions.models import MAX_COURSE_SESSIONS, Appointment, Course
 
@@ -48,6 +50,14 @@ def _verdict(*, client: Client, massage_type: MassageType, day: datetime.date, c
     from screening.selectors import verdict_for
 
     return verdict_for(client=client, massage_type=massage_type, day=day, course=course)
+
+
+def _verdicts(*, client: Client, massage_type: MassageType, days, course=None) -> dict:
+    """_verdict for each day, in three queries whatever their number (a course's sessions). Tests replace
+    this one too (with a loop over their _verdict)."""
+    from sessions.booking.page_selectors import verdicts_by_day
+
+    return verdicts_by_day(client=client, massage_type=massage_type, days=days, course=course)
 
 
 def _status_name(verdict) -> str:
@@ -81,11 +91,14 @@ def _screening_check(
     covered: frozenset[str] = frozenset(),
     course=None,
     await_clearance: bool = False,
+    raw=None,
 ) -> ScreeningCheck:
     """Judge a booking: allowed; blocked (a manager may write an override of exactly the blocks present
     now, `covered` being what earlier overrides of the appointment cover); needing a clearance or a
-    screening (refused, or booked awaiting it when `await_clearance`)."""
-    raw = _verdict(client=client, massage_type=massage_type, day=day, course=course)
+    screening (refused, or booked awaiting it when `await_clearance`). `raw`: the verdict when the caller
+    has it already (a course's, read for all its days at once)."""
+    if raw is None:
+        raw = _verdict(client=client, massage_type=massage_type, day=day, course=course)
     verdict = _lifted(raw, covered)
     # The reasons name findings: health data, for those who may see the client's record only.
     shows_reasons = bool(user) and can_view_health_record(user, client)
@@ -143,10 +156,10 @@ def _constraint_error(exc: Exception, *, masseur: Masseur, room: Room) -> Valida
 
 
 def _save_guarded(appointment: Appointment) -> None:
-    """Save in a savepoint; a race lost on an exclusion constraint becomes the same message the checks give."""
+    """Save; a race lost on an exclusion constraint becomes the same message the checks give. No savepoint
+    of its own: every caller raises out of its transaction.atomic() block, which rolls back."""
     try:
-        with transaction.atomic():
-            appointment.save()
+        appointment.save()
     except IntegrityError as exc:
         error = _constraint_error(exc, masseur=appointment.masseur, room=appointment.room)
         if error is None:
@@ -193,26 +206,32 @@ def appointment_book(
         existing = Appointment.objects.filter(request_key=request_key).first()
         if existing is not None:
             return _same_request(existing, client=client)
-    with transaction.atomic():
-        appointment = _book(
-            client=client,
-            massage_type=massage_type,
-            masseur=masseur,
-            room=room,
-            starts_at=starts_at,
-            booked_by=booked_by,
-            course=course,
-            override_reason=override_reason,
-            request_key=request_key,
-            await_clearance=await_clearance,
-            course_facts=course_facts,
-            reserve_until=reserve_until,
-            channel=channel,
-        )
-        # A course's sessions are planned by course_book, once all of them are booked; a held time when
-        # the client confirms it.
-        if course is None and reserve_until is None:
-            _reminders().send_on_commit(_planning().plan_booked(appointment))
+    try:
+        with transaction.atomic():
+            appointment = _book(
+                client=client,
+                massage_type=massage_type,
+                masseur=masseur,
+                room=room,
+                starts_at=starts_at,
+                booked_by=booked_by,
+                course=course,
+                override_reason=override_reason,
+                request_key=request_key,
+                await_clearance=await_clearance,
+                course_facts=course_facts,
+                reserve_until=reserve_until,
+                channel=channel,
+            )
+            # A course's sessions are planned by course_book, once all of them are booked; a held time when
+            # the client confirms it.
+            if course is None and reserve_until is None:
+                _reminders().send_on_commit(_planning().plan_booked(appointment))
+    except IntegrityError as exc:
+        # The same request submitted twice at once for other times: the other one won.
+        if request_key is not None and "request_key" in str(exc):
+            return _same_request(Appointment.objects.get(request_key=request_key), client=client)
+        raise
     return appointment
 
 
@@ -245,6 +264,13 @@ def _book(
     reserve_until=None,
     channel=Appointment.Channel.DESK,
 ):
+    ends_at = starts_at + datetime.timedelta(minutes=massage_type.duration_minutes)
+    blocks_until = ends_at + datetime.timedelta(minutes=massage_type.buffer_minutes)
+    if timezone.is_aware(starts_at):
+        # Before the clash check: a booking racing for the same masseur, room or client day waits here.
+        locks.lock_slot(
+            masseur_id=masseur.pk, room_id=room.pk, client_id=client.pk, starts_at=starts_at, blocks_until=blocks_until
+        )
     errors = appointment_conflicts(
         client=client,
         massage_type=massage_type,
@@ -253,6 +279,11 @@ def _book(
         starts_at=starts_at,
         may_book_closed=_may_book_closed(booked_by),
     )
+    if errors and request_key is not None:
+        # The same request submitted twice at once: the first one, which this one waited for, won.
+        existing = Appointment.objects.filter(request_key=request_key).first()
+        if existing is not None:
+            return _same_request(existing, client=client)
     if course is not None and (course.client_id != client.pk or course.massage_type_id != massage_type.pk):
         errors.setdefault("course", []).append(_("The course is of another client or massage type."))
     check = ScreeningCheck()
@@ -273,6 +304,33 @@ def _book(
     if errors:
         raise ValidationError(errors)
 
+    appointment = _new_appointment(
+        client=client,
+        massage_type=massage_type,
+        masseur=masseur,
+        room=room,
+        starts_at=starts_at,
+        course=course,
+        check=check,
+        booked_by=booked_by,
+        request_key=request_key,
+        reserve_until=reserve_until,
+        channel=channel,
+    )
+    _save_guarded(appointment)
+    if check.override_of is not None:
+        gate.override_record(appointment=appointment, verdict=check.override_of, reason=override_reason, by=booked_by)
+    return appointment
+
+
+# Loaded objects the caller passed: full_clean need not look each one up again.
+_ALREADY_LOADED = ["course", "client", "massage_type", "masseur", "room", "booked_by", "cancelled_by"]
+
+
+def _new_appointment(
+    *, client, massage_type, masseur, room, starts_at, course, check, booked_by, request_key, reserve_until, channel
+) -> Appointment:
+    """The appointment to insert, validated field by field (the checks above covered the rest)."""
     ends_at = starts_at + datetime.timedelta(minutes=massage_type.duration_minutes)
     appointment = Appointment(
         course=course,
@@ -291,18 +349,9 @@ def _book(
     if reserve_until is not None:
         appointment.status = Appointment.Status.RESERVED
         appointment.reserved_until = reserve_until
-    # The overlap constraints were checked above for the message, and the
-    # database enforces them on insert; validating them again costs queries.
-    appointment.full_clean(validate_constraints=False, validate_unique=False)
-    try:
-        _save_guarded(appointment)
-    except IntegrityError as exc:
-        # The same request submitted twice at once: the other one won.
-        if request_key is not None and "request_key" in str(exc):
-            return _same_request(Appointment.objects.get(request_key=request_key), client=client)
-        raise
-    if check.override_of is not None:
-        gate.override_record(appointment=appointment, verdict=check.override_of, reason=override_reason, by=booked_by)
+    # The overlap constraints were checked above for the message, and the database enforces them on
+    # insert; validating them again, or looking up the related rows the caller passed, costs queries.
+    appointment.full_clean(exclude=_ALREADY_LOADED, validate_constraints=False, validate_unique=False)
     return appointment
 
 
@@ -334,12 +383,27 @@ def appointment_move(
     returns it with gap warnings for its course."""
     with transaction.atomic():
         appointment = (
-            Appointment.objects.select_for_update().select_related("massage_type", "client").get(pk=appointment.pk)
+            # Its own row only, and no key update: locking the massage type and client rows too made every
+            # booking of that type wait at its commit (the foreign keys' check) for a move that was itself
+            # waiting for that booking's locks: a deadlock.
+            Appointment.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("massage_type", "client")
+            .get(pk=appointment.pk)
         )
         if appointment.status not in Appointment.UPCOMING:
             raise ValidationError({"status": _("Only an upcoming appointment can be moved.")})
         masseur = masseur or appointment.masseur
         room = room or appointment.room
+        if timezone.is_aware(starts_at):
+            # The same locks a booking takes, so a move and a booking racing for one time queue up.
+            type_ = appointment.massage_type
+            locks.lock_slot(
+                masseur_id=masseur.pk,
+                room_id=room.pk,
+                client_id=appointment.client_id,
+                starts_at=starts_at,
+                blocks_until=starts_at + datetime.timedelta(minutes=type_.duration_minutes + type_.buffer_minutes),
+            )
         errors = appointment_conflicts(
             client=appointment.client,
             massage_type=appointment.massage_type,
@@ -611,15 +675,44 @@ def course_propose(
     course_masseur: Masseur | None = masseur
     course_room: Room | None = None
     proposals: list[ProposedSession] = []
-    for number, day in enumerate(days, start=1):
-        slots = [
+    step = datetime.timedelta(minutes=step_minutes)
+
+    def slots_of(day: datetime.date, masseur_ids=None, only_at=None) -> list[availability.Slot]:
+        # One room a slot (the course's own when free): the proposal books one, and trying all 26 for
+        # every start was most of the work.
+        return [
             slot
             for slot in availability.slots_for_day(
-                data, day, duration=duration, buffer=buffer, step=datetime.timedelta(minutes=step_minutes), now=now
+                data,
+                day,
+                duration=duration,
+                buffer=buffer,
+                step=step,
+                now=now,
+                masseur_ids=masseur_ids,
+                one_room=True,
+                prefer_room_id=course_room.pk if course_room is not None else None,
+                only_at=only_at,
             )
             if not availability.overlaps_any(client_busy, slot.starts_at, slot.blocks_until)
         ]
-        own = [slot for slot in slots if course_masseur is None or slot.masseur.pk == course_masseur.pk]
+
+    def others_of(day: datetime.date, at: datetime.time | None = None) -> list[availability.Slot]:
+        # `at`: only at that local time (both instants when the clocks repeat it).
+        only_at = None
+        if at is not None:
+            naive = datetime.datetime.combine(day, at)
+            only_at = frozenset(naive.replace(tzinfo=tz, fold=fold).astimezone(datetime.UTC) for fold in (0, 1))
+        return slots_of(day, [pk for pk in data.masseurs if pk != masseur.pk], only_at)
+
+    for number, day in enumerate(days, start=1):
+        if masseur is not None:
+            # The chosen masseur's own slots; the others' only when needed (a full day, a taken time).
+            own = slots_of(day, [masseur.pk])
+            slots = own or others_of(day)
+        else:
+            slots = slots_of(day)
+            own = [slot for slot in slots if course_masseur is None or slot.masseur.pk == course_masseur.pk]
         warnings: list[str] = []
         if slots:
             if masseur is not None:
@@ -664,7 +757,7 @@ def course_propose(
                     others = sorted(
                         {
                             s.masseur.display_name
-                            for s in slots
+                            for s in (others_of(day, target) if own else slots)
                             if s.masseur.pk != masseur.pk and not _minutes_from(s.starts_at, target)
                         }
                     )
@@ -783,35 +876,30 @@ def course_book(
         created_by=booked_by,
         request_key=request_key,
     )
-    course.full_clean(validate_unique=False)
-    # In time order, so two courses racing for the same sessions take their
-    # rows in the same order and wait on each other rather than deadlock.
+    # _validate_course_request checked what the course's constraints check (the insert checks them again), and
+    # the client, type, masseur and user are loaded: validating those again costs a query each.
+    course.full_clean(
+        exclude=["client", "massage_type", "preferred_masseur", "created_by"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
     ordered = sorted((SessionChoice(*choice) for choice in sessions), key=lambda choice: choice.starts_at)
     facts = gate.course_facts(course, starts_on=local_date(ordered[0].starts_at)) if ordered else None
     try:
         with transaction.atomic():
             course.save()
-            failures = []
-            for number, choice in enumerate(ordered, start=1):
-                try:
-                    appointment_book(
-                        client=client,
-                        massage_type=massage_type,
-                        masseur=choice.masseur,
-                        room=choice.room,
-                        starts_at=choice.starts_at,
-                        booked_by=booked_by,
-                        course=course,
-                        override_reason=override_reason,
-                        await_clearance=await_clearance,
-                        course_facts=facts,
-                        reserve_until=reserve_until,
-                        channel=channel,
-                    )
-                except ValidationError as exc:
-                    failures.append(SessionFailure(number, choice.starts_at, exc.messages))
-            if failures:
-                raise CourseBookingError(failures)
+            _book_sessions(
+                client=client,
+                massage_type=massage_type,
+                course=course,
+                ordered=ordered,
+                booked_by=booked_by,
+                override_reason=override_reason,
+                await_clearance=await_clearance,
+                facts=facts,
+                reserve_until=reserve_until,
+                channel=channel,
+            )
             if reserve_until is None:
                 _reminders().send_on_commit(_planning().plan_course_booked(course))
     except IntegrityError as exc:
@@ -820,6 +908,114 @@ def course_book(
         raise
     course.refresh_from_db()
     return course
+
+
+def _book_sessions(
+    *,
+    client: Client,
+    massage_type: MassageType,
+    course: Course,
+    ordered: Sequence[SessionChoice],
+    booked_by,
+    override_reason: str = "",
+    await_clearance: bool = False,
+    facts=None,
+    reserve_until: datetime.datetime | None = None,
+    channel: str = Appointment.Channel.DESK,
+    keys: Sequence[uuid.UUID] = (),
+) -> list[Appointment]:
+    """Book the sessions of a course as a set, under every rule appointment_book applies to one: their
+    locks, then one clash check and the verdicts of all their days at once, then one INSERT (each row still
+    through the exclusion constraints). All or nothing: a CourseBookingError lists each session that
+    failed and why. Reminders are the caller's."""
+    span = datetime.timedelta(minutes=massage_type.duration_minutes + massage_type.buffer_minutes)
+    aware = [choice for choice in ordered if timezone.is_aware(choice.starts_at)]
+    locks.lock(
+        key
+        for choice in aware
+        for key in locks.slot_keys(
+            masseur_id=choice.masseur.pk,
+            room_id=choice.room.pk,
+            client_id=client.pk,
+            starts_at=choice.starts_at,
+            blocks_until=choice.starts_at + span,
+        )
+    )
+    checks = [SessionToCheck(choice.starts_at, choice.masseur, choice.room) for choice in ordered]
+    conflicts = sessions_conflicts(
+        client=client, massage_type=massage_type, sessions=checks, may_book_closed=_may_book_closed(booked_by)
+    )
+    verdicts = {}
+    if reserve_until is None and aware:
+        verdicts = _verdicts(
+            client=client,
+            massage_type=massage_type,
+            days=[local_date(choice.starts_at) for choice in aware],
+            course=facts,
+        )
+    failures, new = [], []
+    for number, (choice, errors) in enumerate(zip(ordered, conflicts, strict=True), start=1):
+        check = ScreeningCheck()
+        if reserve_until is None and timezone.is_aware(choice.starts_at):
+            check = _screening_check(
+                client=client,
+                massage_type=massage_type,
+                day=local_date(choice.starts_at),
+                override_reason=override_reason,
+                user=booked_by,
+                course=facts,
+                await_clearance=await_clearance,
+                raw=verdicts[local_date(choice.starts_at)],
+            )
+            if check.refusals:
+                errors.setdefault(NON_FIELD_ERRORS, []).extend(check.refusals)
+        if errors:
+            failures.append(SessionFailure(number, choice.starts_at, ValidationError(errors).messages))
+            continue
+        try:
+            appointment = _new_appointment(
+                client=client,
+                massage_type=massage_type,
+                masseur=choice.masseur,
+                room=choice.room,
+                starts_at=choice.starts_at,
+                course=course,
+                check=check,
+                booked_by=booked_by,
+                request_key=keys[number - 1] if keys else None,
+                reserve_until=reserve_until,
+                channel=channel,
+            )
+        except ValidationError as exc:
+            failures.append(SessionFailure(number, choice.starts_at, exc.messages))
+            continue
+        new.append((appointment, check))
+    if failures:
+        raise CourseBookingError(failures)
+    appointments = [appointment for appointment, _check in new]
+    try:
+        # A savepoint, so that a constraint tripped by a writer outside the locks still lets the
+        # clash check below name the session.
+        with transaction.atomic():
+            Appointment.objects.bulk_create(appointments)
+    except IntegrityError as exc:
+        if _constraint_error(exc, masseur=ordered[0].masseur, room=ordered[0].room) is None:
+            raise
+        conflicts = sessions_conflicts(
+            client=client, massage_type=massage_type, sessions=checks, may_book_closed=_may_book_closed(booked_by)
+        )
+        failures = [
+            SessionFailure(number, choice.starts_at, ValidationError(errors).messages)
+            for number, (choice, errors) in enumerate(zip(ordered, conflicts, strict=True), start=1)
+            if errors
+        ]
+        raise CourseBookingError(failures or [SessionFailure(1, ordered[0].starts_at, [str(exc)])]) from exc
+    for appointment, check in new:
+        if check.override_of is not None:
+            gate.override_record(
+                appointment=appointment, verdict=check.override_of, reason=override_reason, by=booked_by
+            )
+    return appointments
 
 
 def course_cancel_rest(*, course: Course, reason: str, by: AbstractBaseUser) -> int:
@@ -861,7 +1057,7 @@ def course_extend(
     same request_key returns the course as the first request left it."""
     if not sessions:
         raise ValidationError({"sessions": _("Choose at least one session to add.")})
-    # In time order, like course_book: racing bookings take their rows in the same order.
+    # In time order, like course_book: the failure report numbers the sessions by time.
     ordered = sorted((SessionChoice(*choice) for choice in sessions), key=lambda choice: choice.starts_at)
     # One key per session, derived from the form's, so a second submit finds what the first booked.
     keys = [uuid.uuid5(request_key, str(number)) for number in range(1, len(ordered) + 1)] if request_key else []
@@ -870,7 +1066,11 @@ def course_extend(
         # second sees the first one's sessions and planned count.
         course = (
             # Only the course row: the client and massage type stay free for other bookings.
-            Course.objects.select_for_update(of=("self",)).select_related("client", "massage_type").get(pk=course.pk)
+            # No key update: a booking of a single session into the course (its FOR KEY SHARE check) is not
+            # held up by it while holding a booking lock this extension waits for.
+            Course.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("client", "massage_type")
+            .get(pk=course.pk)
         )
         if keys:
             done_before = Appointment.objects.filter(request_key__in=keys).values_list("course_id", flat=True).first()
@@ -890,26 +1090,18 @@ def course_extend(
                     % {"left": max(MAX_COURSE_SESSIONS - already, 0), "max": MAX_COURSE_SESSIONS}
                 }
             )
-        failures, booked = [], []
-        for number, choice in enumerate(ordered, start=1):
-            try:
-                appointment = appointment_book(
-                    client=course.client,
-                    massage_type=course.massage_type,
-                    masseur=choice.masseur,
-                    room=choice.room,
-                    starts_at=choice.starts_at,
-                    booked_by=booked_by,
-                    course=course,
-                    override_reason=override_reason,
-                    request_key=keys[number - 1] if keys else None,
-                )
-            except ValidationError as exc:
-                failures.append(SessionFailure(number, choice.starts_at, exc.messages))
-            else:
-                booked.append(appointment)
-        if failures:
-            raise CourseBookingError(failures)
+        booked = _book_sessions(
+            client=course.client,
+            massage_type=course.massage_type,
+            course=course,
+            ordered=ordered,
+            booked_by=booked_by,
+            override_reason=override_reason,
+            facts=gate.facts_of_course(course, also=ordered[0].starts_at)
+            if timezone.is_aware(ordered[0].starts_at)
+            else None,
+            keys=keys,
+        )
         course.planned_sessions = already + len(ordered)
         if course.status == Course.Status.COMPLETED:
             course.status = Course.Status.ACTIVE

@@ -49,7 +49,16 @@ def verdict(monkeypatch):
         fake.calls.append({"client": client, "massage_type": massage_type, "day": day})
         return fake
 
+    def _verdicts(*, client, massage_type, days, course=None):
+        # Day by day through whatever _verdict is now (a test may put the real one back).
+        from sessions.booking import services
+
+        return {
+            day: services._verdict(client=client, massage_type=massage_type, day=day, course=course) for day in days
+        }
+
     monkeypatch.setattr("sessions.booking.services._verdict", _verdict)
+    monkeypatch.setattr("sessions.booking.services._verdicts", _verdicts)
     return fake
 
 
