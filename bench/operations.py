@@ -602,13 +602,14 @@ def floor_history(clock: Clock, *, subjects: Subjects, page: bool) -> None:
             [[row[0] for row in screenings]],
         )
         _fetch(cursor, "SELECT * FROM screening_clearance WHERE client_id = %s ORDER BY issued_on, id", [client_id])
+        # The newest page of sessions (sessions.care.history.PAGE_SESSIONS, and one more to know of earlier ones).
         rows = _fetch(
             cursor,
             "SELECT a.id, a.starts_at, a.status, mt.name_uk, m.display_name, r.name"
             " FROM treatments_appointment a JOIN parlor_massagetype mt ON mt.id = a.massage_type_id"
             " JOIN parlor_masseur m ON m.id = a.masseur_id JOIN parlor_room r ON r.id = a.room_id"
-            " WHERE a.client_id = %s ORDER BY a.starts_at, a.id",
-            [client_id],
+            " WHERE a.client_id = %s ORDER BY a.starts_at DESC, a.id DESC LIMIT %s",
+            [client_id, history.PAGE_SESSIONS + 1],
         )
         ids = [row[0] for row in rows]
         # By appointment id (the one-to-one's unique index), not joined: a join hashes every log and check.
@@ -617,6 +618,14 @@ def floor_history(clock: Clock, *, subjects: Subjects, page: bool) -> None:
             "SELECT l.*, u.first_name, u.last_name FROM treatments_sessionlog l"
             " LEFT JOIN auth_user u ON u.id = l.signed_by_id WHERE l.appointment_id = ANY(%s)",
             [ids],
+        )
+        # The pain chart covers every signed session.
+        _fetch(
+            cursor,
+            "SELECT a.starts_at, l.pain_before, l.pain_after FROM treatments_appointment a"
+            " JOIN treatments_sessionlog l ON l.appointment_id = a.id"
+            " WHERE a.client_id = %s AND l.status = 'signed' ORDER BY a.starts_at, a.id",
+            [client_id],
         )
         _fetch(cursor, "SELECT * FROM treatments_dayofcheck WHERE appointment_id = ANY(%s)", [ids])
         _fetch(cursor, "SELECT * FROM treatments_flag WHERE appointment_id = ANY(%s)", [ids])
