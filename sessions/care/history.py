@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Min, Prefetch, Q
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from clients.models import Client
 from screening import diff as screening_diff
@@ -197,6 +200,29 @@ def _pain_chart(in_scope, course: Course | None) -> review.PainChart | None:
     numbers = {row[0]: number for number, row in enumerate(live, start=1)}
     signed = [(pk, at, pain, after) for pk, at, _status, log, pain, after in rows if log == SessionLog.Status.SIGNED]
     return review.pain_chart(review.course_samples(signed, numbers))
+
+
+def chart_points_svg(chart: review.PainChart | None) -> str:
+    """The chart's points and x labels as SVG, as sessions/_masseur_pain_chart.html draws them. The
+    coordinates are review's dot-decimal strings and the pains integers; the texts are escaped."""
+    if chart is None:
+        return ""
+    before, after, bottom = escape(_("pain before")), escape(_("pain after")), chart.plot_bottom
+    parts = []
+    for p in chart.points:
+        title = escape(p.title)
+        parts.append(
+            f'<circle class="pain-chart-before-point" cx="{p.x}" cy="{p.y_before}" r="3.5" data-testid="pain-point"'
+            f' data-kind="before" data-value="{p.before:d}"><title>{title}: {before} {p.before:d}</title></circle>'
+            f'<circle class="pain-chart-after-point" cx="{p.x}" cy="{p.y_after}" r="3.5" data-testid="pain-point"'
+            f' data-kind="after" data-value="{p.after:d}"><title>{title}: {after} {p.after:d}</title></circle>'
+        )
+        if p.show_label:
+            parts.append(
+                f'<text class="pain-chart-tick" x="{p.x}" y="{bottom}" dy="14" text-anchor="middle"'
+                f' data-testid="pain-chart-x-label">{escape(p.label)}</text>'
+            )
+    return mark_safe("\n".join(parts))  # noqa: S308 - every text above is escaped
 
 
 def _has(appointment: Appointment, name: str) -> bool:

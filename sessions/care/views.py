@@ -226,6 +226,7 @@ def client_history(request, pk):
         "earlier_query": _history_query(record.course, before=record.earlier),
         "latest_query": _history_query(record.course),
         "whole_query": _history_query(record.course, all=1),
+        "points_svg": history.chart_points_svg(record.chart),
     }
     if request.htmx and record.before is not None:
         return render(request, "sessions/_history_entries.html", context)

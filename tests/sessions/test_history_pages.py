@@ -1,14 +1,17 @@
 """The client history in pages: the newest sessions in full, the earlier ones on request (htmx or a
 plain link), the whole history for printing; the pain chart over everything whatever the page."""
 
+import re
+
 import pytest
 import time_machine
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clients.models import AccessEntry
-from sessions.care.history import PAGE_SESSIONS, client_history
+from sessions.care.history import PAGE_SESSIONS, chart_points_svg, client_history
 from sessions.models import Appointment
 from tests.sessions.factories import AppointmentFactory, CourseFactory
 from tests.sessions.test_history import _signed_sessions
@@ -186,3 +189,20 @@ def test_history_view_query_count_is_fixed_on_every_page(count, page, django_ass
         response = web.get(_url(day), params)
 
     assert response.status_code == 200
+
+
+def _svg(html: str) -> str:
+    return re.sub(r">\s+<", "><", html.split("<svg", 1)[1].split("</svg>")[0]).strip()
+
+
+def test_history_chart_draws_every_point_as_the_shared_chart_does():
+    day = make_day(second_finding=None)
+    _signed_sessions(day, 15)
+    chart = client_history(client=day.client).chart
+
+    shared = render_to_string("sessions/_masseur_pain_chart.html", {"chart": chart})
+    own = render_to_string("sessions/_history_pain_chart.html", {"chart": chart, "points_svg": chart_points_svg(chart)})
+
+    assert _svg(own) == _svg(shared)
+    assert _svg(own).count('data-testid="pain-point"') == 30
+    assert own.split("</svg>")[1] == shared.split("</svg>")[1]
