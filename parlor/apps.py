@@ -8,5 +8,18 @@ class ParlorConfig(AppConfig):
     verbose_name = _("The parlor")
 
     def ready(self):
-        # Log-ins, log-outs, failures and lock-outs become security events.
-        from parlor.accounts import receivers  # noqa: F401
+        from celery.signals import task_postrun, task_prerun
+        from django.db.backends.signals import connection_created
+
+        from parlor import db_setup, history_context
+
+        # receivers: log-ins, log-outs, failures and lock-outs become security events.
+        from parlor.accounts import backends, receivers  # noqa: F401
+
+        # Cached permission sets are dropped when a user's groups or a group's permissions change.
+        backends.connect_signals()
+        # The C timestamp loader and pgtrigger.ignore on every connection.
+        connection_created.connect(db_setup.connection_setup, dispatch_uid="parlor-connection-setup")
+        # A task's writes go into the change history under its name.
+        task_prerun.connect(history_context.task_started, dispatch_uid="parlor-task-history-context")
+        task_postrun.connect(history_context.task_finished, dispatch_uid="parlor-task-history-context")

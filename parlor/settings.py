@@ -133,8 +133,10 @@ PASSWORD_HASHERS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "parlor:dashboard"
 LOGOUT_REDIRECT_URL = "login"
-# AxesBackend first: it refuses a locked-out username before the password is even checked.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesBackend", "django.contrib.auth.backends.ModelBackend"]
+# Axes first: it refuses a locked-out username before the password is even checked (standalone: it
+# checks no permission, which AxesBackend would ask the database for again). Then Django's ModelBackend
+# with each user's permission set kept in the cache (two queries a page less).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "parlor.accounts.backends.CachedPermissionsBackend"]
 # A manager's password-reset link works once (the token signs the password hash) and for a day.
 PASSWORD_RESET_TIMEOUT = 24 * 3600
 
@@ -160,6 +162,9 @@ PROXY_COUNT = env_int("PROXY_COUNT", 0)
 # Sessions end after this many minutes without a request (front-desk computers are shared),
 # and in any case SESSION_COOKIE_AGE after the log-in (parlor.middleware.SessionTimeoutMiddleware).
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+# Sessions read from Redis (CACHES), written to both: a flushed or restarted Redis logs nobody out,
+# and with Redis down they come from the database (parlor/accounts/sessions.py).
+SESSION_ENGINE = "parlor.accounts.sessions"
 
 # Content-Security-Policy (django-csp): scripts, styles and images only from this site, no
 # inline code; Bootstrap's CSS draws its icons from data: URLs.

@@ -23,4 +23,4 @@ STORAGES = {
 # Each test process its own cache: nothing carries over between runs or tests.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Client.login() authenticates without a request, which django-axes refuses: tests/backends.py.
-AUTHENTICATION_BACKENDS = ["tests.backends.ClientLoginAxesBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["tests.backends.ClientLoginAxesBackend", "parlor.accounts.backends.CachedPermissionsBackend"]

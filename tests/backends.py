@@ -1,9 +1,9 @@
 """Test-only authentication backend (parlor/settings_test.py)."""
 
-from axes.backends import AxesBackend
+from axes.backends import AxesStandaloneBackend
 
 
-class ClientLoginAxesBackend(AxesBackend):
+class ClientLoginAxesBackend(AxesStandaloneBackend):
     """django-axes refuses an authenticate() without the request, and Django's test
     Client.login() calls it so. Here only, such a call skips the throttle; every request through
     the log-in page (what tests/parlor/test_throttling.py drives) is throttled as in production."""

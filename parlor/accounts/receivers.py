@@ -8,6 +8,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django_otp import user_has_device
 
+from parlor.accounts.backends import permissions_warm
 from parlor.accounts.policy import AUTH_AT, ENROLLED, LOGOUT_REASON, SEEN_AT
 from parlor.accounts.services import security_event_record
 from parlor.models import SecurityEvent
@@ -22,6 +23,7 @@ def _logged_in(sender, request, user, **kwargs):
         session[SEEN_AT] = now
         session[ENROLLED] = user_has_device(user)
     security_event_record(kind=SecurityEvent.Kind.LOGIN, request=request, user=user)
+    permissions_warm(user)
 
 
 @receiver(user_logged_out, dispatch_uid="parlor-logged-out")

@@ -1,6 +1,8 @@
 """The masseur's pages: My day, the review before a session, the check-in, the session log and
 the client's history. A masseur sees only their own appointments; the manager sees all."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -191,17 +193,44 @@ def _signed_log(request, appointment, log):
     return render(request, "sessions/sessionlog_signed.html", context)
 
 
+def _id_param(request, name: str) -> int | None:
+    try:
+        return int(request.GET.get(name) or 0) or None
+    except ValueError:
+        return None
+
+
+def _history_query(course, **params) -> str:
+    # The course filter goes with every link of the page, so paging never loses it.
+    return urlencode({**({"course": course.pk} if course else {}), **params})
+
+
 @never_cache
 def client_history(request, pk):
+    """The newest sessions in full and a link to the earlier ones (htmx puts them in the link's place;
+    without JavaScript it opens their page); ?all=1 is the whole history, for printing."""
     client = get_object_or_404(Client, pk=pk)
     if not open_health_record(request, client):
         raise PermissionDenied
-    try:
-        course_id = int(request.GET.get("course") or 0) or None
-    except ValueError:
-        course_id = None
-    record = history.client_history(client=client, course_id=course_id)
-    return render(request, "sessions/history_client.html", {"history": record, "client": client})
+    whole = request.GET.get("all") == "1"
+    record = history.client_history(
+        client=client,
+        course_id=_id_param(request, "course"),
+        before=None if whole else _id_param(request, "before"),
+        limit=None if whole else history.PAGE_SESSIONS,
+    )
+    context = {
+        "history": record,
+        "client": client,
+        "complete": record.earlier is None and record.before is None,
+        "earlier_query": _history_query(record.course, before=record.earlier),
+        "latest_query": _history_query(record.course),
+        "whole_query": _history_query(record.course, all=1),
+        "points_svg": history.chart_points_svg(record.chart),
+    }
+    if request.htmx and record.before is not None:
+        return render(request, "sessions/_history_entries.html", context)
+    return render(request, "sessions/history_client.html", context)
 
 
 def outcomes(request):

@@ -7,6 +7,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 
 from parlor.demo import DEMO_PASSWORD, DEMO_TOTP_BASE32, STAFF
+from parlor.history_context import command_context
 
 
 def seeders() -> list[str]:
@@ -36,12 +37,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         started = time.monotonic()
-        for name, seed in steps():
-            self.stdout.write(f"  {name:<34}", ending="")
-            self.stdout.flush()
-            step_started = time.monotonic()
-            seed()
-            self.stdout.write(f"{time.monotonic() - step_started:5.1f} s")
+        with command_context(self):
+            for name, seed in steps():
+                self.stdout.write(f"  {name:<34}", ending="")
+                self.stdout.flush()
+                step_started = time.monotonic()
+                seed()
+                self.stdout.write(f"{time.monotonic() - step_started:5.1f} s")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data is in place ({time.monotonic() - started:.1f} s). Logins, password {DEMO_PASSWORD}:"

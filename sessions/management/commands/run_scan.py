@@ -3,6 +3,7 @@ contraindication flags before each appointment; for operators and cron."""
 
 from django.core.management.base import BaseCommand
 
+from parlor.history_context import command_context
 from sessions.flags import scan as flag_scan
 from sessions.reminders import outbox, planning
 
@@ -11,8 +12,9 @@ class Command(BaseCommand):
     help = "Plan missing reminders, send every reminder that is due, and raise flags for upcoming appointments, once."
 
     def handle(self, *args, **options):
-        planned = planning.plan_upcoming()
-        outcome = outbox.dispatch()
+        with command_context(self):
+            planned = planning.plan_upcoming()
+            outcome = outbox.dispatch()
+            flagged = flag_scan.flag_scan()
         summary = ", ".join(f"{key}={value}" for key, value in sorted(outcome.items()))
-        flagged = flag_scan.flag_scan()
         self.stdout.write(f"planned={planned}, {summary}, flag scan={flagged}")
