@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.apps import apps
-from django.db.models import CharField, Count, ExpressionWrapper, F, OuterRef, Q, Subquery
+from django.db.models import CharField, Count, ExpressionWrapper, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
@@ -41,7 +41,7 @@ from screening.access import health_record_clients
 from sessions.booking.availability import Interval, local_day_bounds, merge, overlaps_any, working_intervals
 from sessions.booking.holds import open_holds
 from sessions.localtime import kyiv
-from sessions.models import Appointment, Course
+from sessions.models import Appointment, Course, Flag
 
 GRID_STEP = datetime.timedelta(minutes=15)
 # The dashboard lists the sessions awaiting a clearance that start this soon (the flag scan's 48 hours).
@@ -162,6 +162,19 @@ def _course_number() -> Subquery:
     )
 
 
+def open_flags_count() -> Coalesce:
+    """The appointment's open (unacknowledged) flags as a subquery on the flags' appointment index: no extra
+    query, no join and GROUP BY over the row."""
+    count = (
+        Flag.objects.filter(appointment=OuterRef("pk"), acknowledged_at__isnull=True)
+        .order_by()
+        .values("appointment")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(count, output_field=IntegerField()), Value(0))
+
+
 # The columns an entry shows, the verdict's client facts, and what the pages around it read (the dashboard,
 # the day sheets, the by-room columns): reading anything else from these appointments is a query per row.
 ENTRY_FIELDS = (
@@ -195,30 +208,13 @@ def _appointments(condition: Q) -> list[Appointment]:
         .only(*ENTRY_FIELDS)
         .annotate(
             course_number=_course_number(),
+            open_flag_count=open_flags_count(),
             course_planned=Subquery(
                 Course.objects.filter(pk=OuterRef("course_id")).order_by().values("planned_sessions")
             ),
             client_phone=ExpressionWrapper(F("client__phone"), output_field=CharField()),
         )
         .order_by("starts_at", "masseur__display_name", "pk")
-    )
-
-
-def open_flag_counts(appointment_ids: Iterable[int]) -> dict[int, int]:
-    """Open (unacknowledged) flags per appointment: one query, none while the flags do not exist yet."""
-    ids = list(appointment_ids)
-    if not ids:
-        return {}
-    try:
-        flag_model = apps.get_model("treatments", "Flag")
-    except LookupError:
-        return {}
-    return dict(
-        flag_model.objects.filter(appointment_id__in=ids, acknowledged_at__isnull=True)
-        .order_by()
-        .values("appointment_id")
-        .annotate(n=Count("pk"))
-        .values_list("appointment_id", "n")
     )
 
 
@@ -229,10 +225,9 @@ def _entries(
     detail_url: Callable | None = None,
     viewer=None,
 ) -> list[Entry]:
-    """Entries with flags (one query), verdicts (three queries for all the local days present), the holds
+    """Entries with verdicts (two queries for all the local days present), the holds
     of those on hold (one query when any is) and, for `viewer`, whose health record they may see (at most
     one query)."""
-    flags = open_flag_counts(a.pk for a in appointments)
     held = open_holds([a.pk for a in appointments if a.status == Appointment.Status.ON_HOLD])
     visible = health_record_clients(viewer, {a.client_id for a in appointments if a.pk in held}) if held else set()
     verdicts: dict[tuple[datetime.date, int], object] = {}
@@ -250,6 +245,7 @@ def _entries(
         rest_until=gettext("rest until %(time)s"),
         client_url=pk_url_maker("clients:client-detail"),
         move_url=pk_url_maker("sessions:appointment-move"),
+        status_labels={value: str(label) for value, label in Appointment.Status.choices},
     )
     entries = []
     for appointment in appointments:
@@ -257,7 +253,7 @@ def _entries(
         entry = Entry(
             appointment=appointment,
             number=getattr(appointment, "course_number", None),
-            open_flags=flags.get(appointment.pk, 0),
+            open_flags=appointment.open_flag_count,
             verdict=verdicts.get((starts.date(), appointment.client_id)),
             url=detail_url(appointment.pk) if detail_url else None,
             hold=held.get(appointment.pk),
@@ -277,6 +273,8 @@ class _Texts:
     rest_until: str
     client_url: Callable[[int], str] | None
     move_url: Callable[[int], str] | None
+    # get_status_display() translates every status's label to find one (it hashes the lazy choices).
+    status_labels: dict[str, str]
 
 
 def _describe(entry: Entry, starts: datetime.datetime, texts: _Texts) -> None:
@@ -286,7 +284,7 @@ def _describe(entry: Entry, starts: datetime.datetime, texts: _Texts) -> None:
     if appointment.course_id and entry.number is not None and entry.planned is not None and appointment.is_live:
         entry.progress = f"{entry.number}/{entry.planned}"
     entry.status_badge = STATUS_BADGES.get(appointment.status, "bg-secondary")
-    entry.status_label = str(appointment.get_status_display())
+    entry.status_label = texts.status_labels.get(appointment.status, appointment.status)
     entry.times = f"{starts:%H:%M}–{appointment.ends_at.astimezone(texts.tz):%H:%M}"
     entry.rest_until = texts.rest_until % {"time": f"{appointment.blocks_until.astimezone(texts.tz):%H:%M}"}
     entry.client_name = client.full_name
@@ -501,11 +499,13 @@ def day_calendar(
     for entry in live:
         masseurs.setdefault(entry.appointment.masseur_id, entry.appointment.masseur)
 
+    by_masseur = _grouped(live, key=lambda a: a.masseur_id)
     masseur_busy = _busy(live, key=lambda a: a.masseur_id)
     room_busy = _busy(live, key=lambda a: a.room_id)
     base = url_maker("sessions:appointment-book")() if can_book else None
 
     if by == "rooms":
+        by_room = _grouped(live, key=lambda a: a.room_id)
         all_rooms = {room.pk: room for room in rooms}
         for entry in live:
             all_rooms.setdefault(entry.appointment.room_id, entry.appointment.room)
@@ -518,7 +518,7 @@ def day_calendar(
                 day=day,
                 room=room,
                 working=anybody if room.is_active else [],
-                entries=[e for e in live if e.appointment.room_id == room.pk],
+                entries=by_room.get(room.pk, []),
             )
             for room in sorted(all_rooms.values(), key=lambda r: (r.name, r.pk))
         ]
@@ -549,7 +549,7 @@ def day_calendar(
                 masseur=masseur,
                 working=working.get(masseur.pk, []),
                 off=off.get(masseur.pk, []),
-                entries=[e for e in live if e.appointment.masseur_id == masseur.pk],
+                entries=by_masseur.get(masseur.pk, []),
                 url=booking_url(week_url(day.isoformat()), masseur=masseur.pk),
             )
             for masseur in sorted(masseurs.values(), key=lambda m: (m.display_name, m.pk))
@@ -570,9 +570,6 @@ def day_calendar(
     for column in columns:
         column.holiday, column.closed = holiday, closed is not None
     grid = build_grid(columns, now=now, free_cell=free_cell)
-    by_masseur: dict[int, list[Entry]] = defaultdict(list)
-    for entry in live:
-        by_masseur[entry.appointment.masseur_id].append(entry)
     sheets = [
         (masseurs[masseur_id], entries)
         for masseur_id, entries in sorted(
@@ -595,6 +592,14 @@ def day_calendar(
 def _covered(intervals: list[Interval], lo: datetime.datetime, hi: datetime.datetime) -> bool:
     """Is [lo, hi) inside one of the merged intervals?"""
     return any(a <= lo and hi <= b for a, b in intervals)
+
+
+def _grouped(entries: list[Entry], *, key) -> dict[int, list[Entry]]:
+    """The entries by a key of their appointment, each group in the given order."""
+    groups: dict[int, list[Entry]] = defaultdict(list)
+    for entry in entries:
+        groups[key(entry.appointment)].append(entry)
+    return groups
 
 
 def _busy(entries: list[Entry], *, key) -> dict[int, list[Interval]]:
@@ -667,6 +672,7 @@ def week_calendar(
             room_busy[room_id].append((lo, hi))
     room_busy = {k: merge(v) for k, v in room_busy.items()}
 
+    by_day = _grouped(live, key=lambda a: a.starts_at.astimezone(tz).date())
     day_url = url_maker("sessions:calendar-day")
     holidays = closures.public_holidays(days[0], days[-1])
     closed = closures.closed_days(days[0], days[-1])
@@ -678,7 +684,7 @@ def week_calendar(
             masseur=masseur,
             working=working_intervals(d, week_hours.get(d.weekday(), []), tz) if masseur.is_active else [],
             off=off,
-            entries=[e for e in live if e.appointment.starts_at.astimezone(tz).date() == d],
+            entries=by_day.get(d, []),
             url=day_url(d.isoformat()),
             holiday=holidays.get(d, ""),
             closed=d in closed,

@@ -3,8 +3,8 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import CharField, F, Func, Min, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,8 +18,9 @@ from screening.selectors import (
     type_facts,
 )
 from sessions.booking import gate, holds
+from sessions.booking.calendar import _course_number, open_flags_count
 from sessions.localtime import kyiv, local_date
-from sessions.models import Appointment, Flag, Override
+from sessions.models import Appointment, Override
 
 
 @dataclass(frozen=True)
@@ -64,21 +65,14 @@ def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetim
     return start, datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
 
 
-def _verdicts(
-    appointments: list[Appointment], day: datetime.date, starts: dict[int, datetime.date]
-) -> dict[int, rules.Verdict]:
-    """The gate's verdict per appointment (each with its own massage type, as a session of its course starting
-    on `starts[course id]`, with what its overrides cover lifted): four queries however many."""
+def _verdicts(appointments: list[Appointment], day: datetime.date) -> dict[int, rules.Verdict]:
+    """The gate's verdict per appointment (each with its own massage type, as a session of its course, with
+    what its overrides cover lifted; both annotated on the appointments): two queries however many."""
     client_ids = {a.client_id for a in appointments}
     if not client_ids:
         return {}
     in_force = screenings_in_force_for_many(client_ids, day)
     clearances = clearances_for_many(client_ids, day)
-    covered: dict[int, set[str]] = {}
-    for appointment_id, covers in Override.objects.filter(appointment__in=appointments).values_list(
-        "appointment_id", "covers"
-    ):
-        covered.setdefault(appointment_id, set()).update(covers)
     days = stale_after_days()
     return {
         a.pk: rules.evaluate(
@@ -88,22 +82,28 @@ def _verdicts(
             screening=in_force.get(a.client_id),
             clearances=clearances.get(a.client_id, []),
             stale_after_days=days,
-            course=gate.course_facts(a.course, starts_on=starts[a.course_id]) if a.course_id in starts else None,
-        ).overridden(covered.get(a.pk, ()))
+            course=gate.course_facts(a.course, starts_on=local_date(a.course_first)) if a.course_first else None,
+        ).overridden(a.covered or ())
         for a in appointments
     }
 
 
-def _open_flags() -> Coalesce:
-    """The appointment's open (unacknowledged) flags, as a subquery: no join and GROUP BY over the row."""
-    count = (
-        Flag.objects.filter(appointment=OuterRef("pk"), acknowledged_at__isnull=True)
+def _course_first() -> Subquery:
+    """When the appointment's course starts: its first live session (gate.course_starts, as a subquery)."""
+    return Subquery(
+        Appointment.objects.filter(course=OuterRef("course"))
+        .exclude(status__in=Appointment.NOT_LIVE)
         .order_by()
-        .values("appointment")
-        .annotate(n=Count("pk"))
-        .values("n")
+        .values("course")
+        .annotate(first=Min("starts_at"))
+        .values("first")
     )
-    return Coalesce(Subquery(count, output_field=IntegerField()), Value(0))
+
+
+def _covered() -> ArraySubquery:
+    """Every blocker code the appointment's overrides cover (a manager's written reasons)."""
+    unnested = Func(F("covers"), function="unnest", output_field=CharField())
+    return ArraySubquery(Override.objects.filter(appointment=OuterRef("pk")).annotate(code=unnested).values("code"))
 
 
 def _pk_url(name: str):
@@ -114,7 +114,7 @@ def _pk_url(name: str):
 
 def my_day(*, masseur: Masseur, day: datetime.date) -> list[DayRow]:
     """The masseur's live appointments starting on a local day, in order, with verdicts, course progress,
-    open flags and why those on hold are. Six queries whatever the number of appointments (one more when
+    open flags and why those on hold are. Three queries whatever the number of appointments (one more when
     any is on hold)."""
     start, end = _day_bounds(day)
     appointments = list(
@@ -122,43 +122,33 @@ def my_day(*, masseur: Masseur, day: datetime.date) -> list[DayRow]:
         .exclude(status__in=Appointment.NOT_LIVE)
         .select_related("client", "massage_type", "room", "course")
         .only(*ROW_FIELDS)
-        .annotate(open_flags=_open_flags())
+        .annotate(
+            open_flags=open_flags_count(),
+            # "Session 4 of 10": its place among the course's live sessions.
+            session_number=_course_number(),
+            course_first=_course_first(),
+            covered=_covered(),
+        )
         .order_by("starts_at")
     )
-    # Each course's live sessions in order: "session 4 of 10" is a position among them, and the first one's
-    # day is when the course starts (the gate's course facts).
-    course_ids = {a.course_id for a in appointments if a.course_id}
-    positions: dict[int, list[int]] = {}
-    starts: dict[int, datetime.date] = {}
-    for course_id, pk, starts_at in (
-        Appointment.objects.filter(course_id__in=course_ids)
-        .exclude(status__in=Appointment.NOT_LIVE)
-        .order_by("starts_at", "pk")
-        .values_list("course_id", "pk", "starts_at")
-    ):
-        positions.setdefault(course_id, []).append(pk)
-        starts.setdefault(course_id, local_date(starts_at))
-    verdicts = _verdicts(appointments, day, starts)
+    verdicts = _verdicts(appointments, day)
     held = holds.open_holds([a.pk for a in appointments if a.status == Appointment.Status.ON_HOLD])
     client_url, review_url = _pk_url("clients:client-detail"), _pk_url("sessions:appointment-review")
     tz = timezone.get_current_timezone()
-    rows = []
-    for a in appointments:
-        order = positions.get(a.course_id, [])
-        rows.append(
-            DayRow(
-                appointment=a,
-                verdict=verdicts[a.pk],
-                session_number=order.index(a.pk) + 1 if a.pk in order else None,
-                planned=a.course.planned_sessions if a.course_id else None,
-                open_flags=a.open_flags,
-                hold=held.get(a.pk),
-                times=f"{a.starts_at.astimezone(tz):%H:%M}–{a.ends_at.astimezone(tz):%H:%M}",
-                client_url=client_url(a.client_id),
-                review_url=review_url(a.pk),
-            )
+    return [
+        DayRow(
+            appointment=a,
+            verdict=verdicts[a.pk],
+            session_number=a.session_number if a.course_id else None,
+            planned=a.course.planned_sessions if a.course_id else None,
+            open_flags=a.open_flags,
+            hold=held.get(a.pk),
+            times=f"{a.starts_at.astimezone(tz):%H:%M}–{a.ends_at.astimezone(tz):%H:%M}",
+            client_url=client_url(a.client_id),
+            review_url=review_url(a.pk),
         )
-    return rows
+        for a in appointments
+    ]
 
 
 def masseur_of(user) -> Masseur | None:
