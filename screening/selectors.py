@@ -190,41 +190,43 @@ class _ScreeningRow:
     source: str
 
 
-def _screenings_with_findings(queryset: QuerySet) -> tuple[list[_ScreeningRow], dict[int, tuple]]:
-    """The screenings (newest first per client) and each one's findings with its catalogue entry, in the
-    catalogue's order (Finding's ordering): one query, the findings and the catalogue LEFT JOINed."""
+def _screening_rows(queryset: QuerySet) -> list[_ScreeningRow]:
+    return [_ScreeningRow(*row) for row in queryset.values_list("pk", "client_id", "taken_at", "source")]
+
+
+def _finding_facts_by_screening(screening_ids: Iterable[int]) -> dict[int, tuple[rules.FindingFacts, ...]]:
+    """Each screening's findings with their catalogue entry, in the catalogue's order (Finding's ordering):
+    one query joined on the catalogue, whatever the number of screenings."""
+    ids = list(screening_ids)
+    if not ids:
+        return {}
     english = _english()
-    rows: dict[int, _ScreeningRow] = {}
     found: dict[int, list[rules.FindingFacts]] = defaultdict(list)
-    for pk, client_id, taken_at, source, code, kind, name_uk, name_en, is_day_of, note, details in queryset.order_by(
-        "client_id", "-taken_at", "-pk", "findings__contraindication__ordering", "findings__contraindication__code"
-    ).values_list(
-        "pk",
-        "client_id",
-        "taken_at",
-        "source",
-        "findings__contraindication__code",
-        "findings__contraindication__kind",
-        "findings__contraindication__name_uk",
-        "findings__contraindication__name_en",
-        "findings__contraindication__is_day_of",
-        "findings__note",
-        "findings__details",
+    for screening_id, note, details, code, kind, name_uk, name_en, is_day_of in (
+        Finding.objects.filter(screening_id__in=ids)
+        .order_by("contraindication__ordering", "contraindication__code")
+        .values_list(
+            "screening_id",
+            "note",
+            "details",
+            "contraindication__code",
+            "contraindication__kind",
+            "contraindication__name_uk",
+            "contraindication__name_en",
+            "contraindication__is_day_of",
+        )
     ):
-        if pk not in rows:
-            rows[pk] = _ScreeningRow(pk, client_id, taken_at, source)
-        if code is not None:
-            found[pk].append(
-                rules.FindingFacts(
-                    code=code,
-                    kind=kind,
-                    name=name_en if english else name_uk,
-                    is_day_of=is_day_of,
-                    note=note,
-                    details=details or {},
-                )
+        found[screening_id].append(
+            rules.FindingFacts(
+                code=code,
+                kind=kind,
+                name=name_en if english else name_uk,
+                is_day_of=is_day_of,
+                note=note,
+                details=details or {},
             )
-    return list(rows.values()), {pk: tuple(facts) for pk, facts in found.items()}
+        )
+    return {screening_id: tuple(facts) for screening_id, facts in found.items()}
 
 
 def _row_facts(row: _ScreeningRow | None, findings: Mapping[int, tuple]) -> rules.ScreeningFacts | None:
@@ -240,7 +242,7 @@ def _rows_in_force(rows: Iterable[_ScreeningRow], findings: Mapping[int, tuple])
 
 
 def screenings_in_force_for_many(client_ids: Iterable[int], day: datetime.date) -> dict[int, rules.ScreeningFacts]:
-    """The facts in force on `day` per client id (clients never screened left out). One query."""
+    """The facts in force on `day` per client id (clients never screened left out). Two queries."""
     facts = screenings_in_force_for_days({day: client_ids})
     return {client_id: value for (_day, client_id), value in facts.items()}
 
@@ -249,18 +251,19 @@ def screenings_in_force_for_days(
     client_ids_by_day: Mapping[datetime.date, Iterable[int]],
 ) -> dict[tuple[datetime.date, int], rules.ScreeningFacts]:
     """The facts in force per (day, client id) for the given clients of each day (never screened: left out).
-    One query whatever the number of days and clients: every screening a client had by the end of the
+    Two queries whatever the number of days and clients: every screening a client had by the end of the
     last day from the staff screening in force on the first day on (an earlier one is in force on no day
-    asked), with their findings."""
+    asked), then their findings."""
     wanted = {day: set(ids) for day, ids in client_ids_by_day.items()}
     wanted = {day: ids for day, ids in wanted.items() if ids}
     if not wanted:
         return {}
     first, last = min(wanted), max(wanted)
     client_ids = set().union(*wanted.values())
-    rows, findings = _screenings_with_findings(
+    rows = _screening_rows(
         _in_force_between(Screening.objects.filter(client_id__in=client_ids), first=_end_of(first), last=_end_of(last))
     )
+    findings = _finding_facts_by_screening(row.pk for row in rows)
     by_client: dict[int, list[_ScreeningRow]] = defaultdict(list)
     for row in rows:
         by_client[row.client_id].append(row)
@@ -318,7 +321,7 @@ def verdicts_for_many(
     courses: dict[int, rules.CourseFacts] | None = None,
 ) -> dict[int, rules.Verdict]:
     """Verdicts keyed by client id for a list page (`courses`: the course of each client's session that
-    day, by client id); two queries whatever the number of clients."""
+    day, by client id); three queries whatever the number of clients."""
     verdicts = verdicts_for_days({day: clients}, massage_type, courses={day: courses or {}})
     return {client_id: verdict for (_day, client_id), verdict in verdicts.items()}
 
@@ -329,7 +332,7 @@ def verdicts_for_days(
     courses: Mapping[datetime.date, Mapping[int, rules.CourseFacts]] | None = None,
 ) -> dict[tuple[datetime.date, int], rules.Verdict]:
     """Verdicts keyed by (day, client id), each as verdict_for gives it for that client on that day (`courses`:
-    per day, the course of each client's session by client id): two queries whatever the number of days
+    per day, the course of each client's session by client id): three queries whatever the number of days
     and clients (a week's calendar). The clients need only birth_date, guardian_consent_at and allergens."""
     wanted = {day: {c.pk: c for c in clients} for day, clients in clients_by_day.items()}
     wanted = {day: clients for day, clients in wanted.items() if clients}

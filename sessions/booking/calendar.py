@@ -225,7 +225,7 @@ def _entries(
     detail_url: Callable | None = None,
     viewer=None,
 ) -> list[Entry]:
-    """Entries with verdicts (two queries for all the local days present), the holds
+    """Entries with verdicts (three queries for all the local days present), the holds
     of those on hold (one query when any is) and, for `viewer`, whose health record they may see (at most
     one query)."""
     held = open_holds([a.pk for a in appointments if a.status == Appointment.Status.ON_HOLD])

@@ -67,7 +67,7 @@ def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetim
 
 def _verdicts(appointments: list[Appointment], day: datetime.date) -> dict[int, rules.Verdict]:
     """The gate's verdict per appointment (each with its own massage type, as a session of its course, with
-    what its overrides cover lifted; both annotated on the appointments): two queries however many."""
+    what its overrides cover lifted; both annotated on the appointments): three queries however many."""
     client_ids = {a.client_id for a in appointments}
     if not client_ids:
         return {}
@@ -114,7 +114,7 @@ def _pk_url(name: str):
 
 def my_day(*, masseur: Masseur, day: datetime.date) -> list[DayRow]:
     """The masseur's live appointments starting on a local day, in order, with verdicts, course progress,
-    open flags and why those on hold are. Three queries whatever the number of appointments (one more when
+    open flags and why those on hold are. Four queries whatever the number of appointments (one more when
     any is on hold)."""
     start, end = _day_bounds(day)
     appointments = list(
