@@ -481,4 +481,5 @@ def test_day_view_queries_do_not_grow_with_appointments(reception_client, staff,
     response = reception_client.get(day_url(by=by))
     assert response.context["calendar"].count == 271
     assert many == few
-    assert many <= 14
+    # Lean entries: the flags, the course's planned count and the findings need no query of their own.
+    assert many <= 11
