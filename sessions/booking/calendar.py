@@ -130,6 +130,9 @@ class Entry:
     # May the viewer see the client's health record (the findings behind a hold)? screening.access decides.
     health_visible: bool = False
     planned: int | None = None  # the course's planned sessions
+    pk: int | None = None  # the appointment's, as the grid's data attributes give it
+    status: str = ""
+    sheet_status: str = ""  # the status on the printed day sheet: only when not plainly booked or confirmed
     progress: str = ""  # "4/10": its place in the course, for a live session of one
     status_badge: str = "bg-secondary"
     status_label: str = ""
@@ -284,7 +287,10 @@ def _describe(entry: Entry, starts: datetime.datetime, texts: _Texts) -> None:
     if appointment.course_id and entry.number is not None and entry.planned is not None and appointment.is_live:
         entry.progress = f"{entry.number}/{entry.planned}"
     entry.status_badge = STATUS_BADGES.get(appointment.status, "bg-secondary")
+    entry.pk, entry.status = appointment.pk, appointment.status
     entry.status_label = texts.status_labels.get(appointment.status, appointment.status)
+    if appointment.status not in (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED):
+        entry.sheet_status = entry.status_label
     entry.times = f"{starts:%H:%M}–{appointment.ends_at.astimezone(texts.tz):%H:%M}"
     entry.rest_until = texts.rest_until % {"time": f"{appointment.blocks_until.astimezone(texts.tz):%H:%M}"}
     entry.client_name = client.full_name

@@ -103,7 +103,8 @@ def _course_first() -> Subquery:
 def _covered() -> ArraySubquery:
     """Every blocker code the appointment's overrides cover (a manager's written reasons)."""
     unnested = Func(F("covers"), function="unnest", output_field=CharField())
-    return ArraySubquery(Override.objects.filter(appointment=OuterRef("pk")).annotate(code=unnested).values("code"))
+    overrides = Override.objects.filter(appointment=OuterRef("pk")).order_by()
+    return ArraySubquery(overrides.annotate(code=unnested).values("code"))
 
 
 def _pk_url(name: str):
