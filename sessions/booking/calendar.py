@@ -3,7 +3,12 @@
 Every page loads with a fixed number of queries, whatever the number of
 masseurs or appointments shown: the appointments come in one query with
 their course number as a correlated subquery, open flags in one query, and
-the screening verdicts in one `verdicts_for_many` call per day shown.
+the screening verdicts of every day shown in one `verdicts_for_days` call
+(three queries).
+
+A full day is a few hundred entries, so each is loaded with only the columns
+it shows and its display strings are made once here (times, links, labels),
+leaving the template a flat loop.
 
 The grid is an HTML table: one row per GRID_STEP of local wall-clock time,
 one column per masseur, room or day. An appointment takes the rows from its
@@ -14,6 +19,7 @@ two touch; the later one then moves down a row, its own times still shown.
 """
 
 import datetime
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -21,10 +27,12 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.apps import apps
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import CharField, Count, ExpressionWrapper, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from phonenumber_field.phonenumber import to_python as phone_number
 
 from parlor import closures
 from parlor.models import ClosedDay, Masseur, Room, TimeOff, WorkingHours
@@ -33,7 +41,7 @@ from screening.access import health_record_clients
 from sessions.booking.availability import Interval, local_day_bounds, merge, overlaps_any, working_intervals
 from sessions.booking.holds import open_holds
 from sessions.localtime import kyiv
-from sessions.models import Appointment, Course
+from sessions.models import Appointment, Course, Flag
 
 GRID_STEP = datetime.timedelta(minutes=15)
 # The dashboard lists the sessions awaiting a clearance that start this soon (the flag scan's 48 hours).
@@ -84,12 +92,34 @@ def booking_url(base: str | None, **params) -> str | None:
     return f"{base}?{urlencode({k: v for k, v in params.items() if v is not None})}"
 
 
+# Stands for the object's id in a URL reversed once per page (no named URL has this number in its fixed part).
+_PK_PLACEHOLDER = "2147483646"
+
+
+def pk_url_maker(name: str) -> Callable[[int], str] | None:
+    """A function giving the URL of a named page that takes one object id, or None while that page does not
+    exist. It reverses once: a full day has a few hundred entries with three links each."""
+    template = url_maker(name)(int(_PK_PLACEHOLDER))
+    if template is None:
+        return None
+    head, _sep, tail = template.partition(_PK_PLACEHOLDER)
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+@functools.lru_cache(maxsize=4096)
+def international_phone(stored: str) -> str:
+    """A stored phone number as the day sheet prints it (PhoneNumber.as_international; "" for none). Parsing
+    is ~0.1 ms a number, a few hundred on a day sheet, the same clients every reload: remembered per process."""
+    number = phone_number(stored)
+    return number.as_international if number else ""
+
+
 # --- appointments with what a calendar entry shows ------------------------------------------------
 
 
 @dataclass
 class Entry:
-    """One appointment as the calendar and the dashboard show it."""
+    """One appointment as the calendar and the dashboard show it, with its display strings made once."""
 
     appointment: Appointment
     number: int | None = None  # its place among the course's live sessions
@@ -99,25 +129,28 @@ class Entry:
     hold: object | None = None  # the open sessions.models.Hold of an appointment on hold
     # May the viewer see the client's health record (the findings behind a hold)? screening.access decides.
     health_visible: bool = False
-
-    @property
-    def progress(self) -> str:
-        course = self.appointment.course
-        if course is None or self.number is None or not self.appointment.is_live:
-            return ""
-        return f"{self.number}/{course.planned_sessions}"
+    planned: int | None = None  # the course's planned sessions
+    pk: int | None = None  # the appointment's, as the grid's data attributes give it
+    status: str = ""
+    sheet_status: str = ""  # the status on the printed day sheet: only when not plainly booked or confirmed
+    progress: str = ""  # "4/10": its place in the course, for a live session of one
+    status_badge: str = "bg-secondary"
+    status_label: str = ""
+    times: str = ""  # local "09:00–10:00"
+    rest_until: str = ""  # "rest until 10:15", translated
+    client_name: str = ""
+    client_url: str = ""
+    client_phone: str = ""  # international format, for the printed day sheet
+    type_name: str = ""
+    masseur_name: str = ""
+    room_name: str = ""
+    move_url: str | None = None  # set for what may be dragged to another time (the move's own rule)
+    flags_title: str = ""
+    verdict_marked: bool = False  # worth a look before the session: anything but a plain "allowed"
+    cell_class: str = "bg-primary-subtle"
 
     # What may be dragged to another time on the day view (the move's own rule).
     movable_statuses = Appointment.UPCOMING
-
-    @property
-    def status_badge(self) -> str:
-        return STATUS_BADGES.get(self.appointment.status, "bg-secondary")
-
-    @property
-    def verdict_marked(self) -> bool:
-        """Worth a look before the session: anything but a plain "allowed"."""
-        return self.verdict is not None and str(self.verdict.status) != "allowed"
 
 
 def _course_number() -> Subquery:
@@ -132,31 +165,59 @@ def _course_number() -> Subquery:
     )
 
 
+def open_flags_count() -> Coalesce:
+    """The appointment's open (unacknowledged) flags as a subquery on the flags' appointment index: no extra
+    query, no join and GROUP BY over the row."""
+    count = (
+        Flag.objects.filter(appointment=OuterRef("pk"), acknowledged_at__isnull=True)
+        .order_by()
+        .values("appointment")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(count, output_field=IntegerField()), Value(0))
+
+
+# The columns an entry shows, the verdict's client facts, and what the pages around it read (the dashboard,
+# the day sheets, the by-room columns): reading anything else from these appointments is a query per row.
+ENTRY_FIELDS = (
+    "starts_at",
+    "ends_at",
+    "blocks_until",
+    "status",
+    "cancellation_reason",
+    "course_id",
+    "client__full_name",
+    "client__birth_date",
+    "client__guardian_consent_at",
+    "client__allergens",
+    "masseur__display_name",
+    "masseur__user_id",
+    "masseur__is_active",
+    "room__name",
+    "room__is_active",
+    "massage_type__name_uk",
+    "massage_type__name_en",
+)
+
+
 def _appointments(condition: Q) -> list[Appointment]:
-    """Appointments matching the condition with everything an entry shows: one query."""
+    """Appointments matching the condition with the fields an entry shows: one query. The course's planned
+    sessions come by a subquery on its primary key (a join made the planner hash every course ever); the
+    phone as stored, not parsed (international_phone formats it)."""
     return list(
         Appointment.objects.filter(condition)
-        .select_related("client", "masseur", "room", "massage_type", "course")
-        .annotate(course_number=_course_number())
+        .select_related("client", "masseur", "room", "massage_type")
+        .only(*ENTRY_FIELDS)
+        .annotate(
+            course_number=_course_number(),
+            open_flag_count=open_flags_count(),
+            course_planned=Subquery(
+                Course.objects.filter(pk=OuterRef("course_id")).order_by().values("planned_sessions")
+            ),
+            client_phone=ExpressionWrapper(F("client__phone"), output_field=CharField()),
+        )
         .order_by("starts_at", "masseur__display_name", "pk")
-    )
-
-
-def open_flag_counts(appointment_ids: Iterable[int]) -> dict[int, int]:
-    """Open (unacknowledged) flags per appointment: one query, none while the flags do not exist yet."""
-    ids = list(appointment_ids)
-    if not ids:
-        return {}
-    try:
-        flag_model = apps.get_model("treatments", "Flag")
-    except LookupError:
-        return {}
-    return dict(
-        flag_model.objects.filter(appointment_id__in=ids, acknowledged_at__isnull=True)
-        .order_by()
-        .values("appointment_id")
-        .annotate(n=Count("pk"))
-        .values_list("appointment_id", "n")
     )
 
 
@@ -167,10 +228,9 @@ def _entries(
     detail_url: Callable | None = None,
     viewer=None,
 ) -> list[Entry]:
-    """Entries with flags (one query), verdicts (one verdicts_for_many call per local day present), the holds
+    """Entries with verdicts (three queries for all the local days present), the holds
     of those on hold (one query when any is) and, for `viewer`, whose health record they may see (at most
     one query)."""
-    flags = open_flag_counts(a.pk for a in appointments)
     held = open_holds([a.pk for a in appointments if a.status == Appointment.Status.ON_HOLD])
     visible = health_record_clients(viewer, {a.client_id for a in appointments if a.pk in held}) if held else set()
     verdicts: dict[tuple[datetime.date, int], object] = {}
@@ -180,24 +240,74 @@ def _entries(
         for appointment in appointments:
             if appointment.is_live:
                 clients_by_day[appointment.starts_at.astimezone(tz).date()][appointment.client_id] = appointment.client
-        for day, clients in clients_by_day.items():
-            for client_id, verdict in screening_selectors.verdicts_for_many(clients.values(), None, day).items():
-                verdicts[(day, client_id)] = verdict
+        verdicts = screening_selectors.verdicts_for_days(
+            {day: clients.values() for day, clients in clients_by_day.items()}
+        )
+    texts = _Texts(
+        tz=timezone.get_current_timezone(),
+        rest_until=gettext("rest until %(time)s"),
+        client_url=pk_url_maker("clients:client-detail"),
+        move_url=pk_url_maker("sessions:appointment-move"),
+        status_labels={value: str(label) for value, label in Appointment.Status.choices},
+    )
     entries = []
     for appointment in appointments:
-        day = timezone.localtime(appointment.starts_at).date()
-        entries.append(
-            Entry(
-                appointment=appointment,
-                number=getattr(appointment, "course_number", None),
-                open_flags=flags.get(appointment.pk, 0),
-                verdict=verdicts.get((day, appointment.client_id)),
-                url=detail_url(appointment.pk) if detail_url else None,
-                hold=held.get(appointment.pk),
-                health_visible=appointment.client_id in visible,
-            )
+        starts = appointment.starts_at.astimezone(texts.tz)
+        entry = Entry(
+            appointment=appointment,
+            number=getattr(appointment, "course_number", None),
+            open_flags=appointment.open_flag_count,
+            verdict=verdicts.get((starts.date(), appointment.client_id)),
+            url=detail_url(appointment.pk) if detail_url else None,
+            hold=held.get(appointment.pk),
+            health_visible=appointment.client_id in visible,
+            planned=getattr(appointment, "course_planned", None),
         )
+        _describe(entry, starts, texts)
+        entries.append(entry)
     return entries
+
+
+@dataclass(frozen=True)
+class _Texts:
+    """What every entry's strings are made with, looked up once per page."""
+
+    tz: datetime.tzinfo
+    rest_until: str
+    client_url: Callable[[int], str] | None
+    move_url: Callable[[int], str] | None
+    # get_status_display() translates every status's label to find one (it hashes the lazy choices).
+    status_labels: dict[str, str]
+
+
+def _describe(entry: Entry, starts: datetime.datetime, texts: _Texts) -> None:
+    """The entry's display strings, as the templates made them (|time:"H:i" in the current time zone)."""
+    appointment = entry.appointment
+    client = appointment.client
+    if appointment.course_id and entry.number is not None and entry.planned is not None and appointment.is_live:
+        entry.progress = f"{entry.number}/{entry.planned}"
+    entry.status_badge = STATUS_BADGES.get(appointment.status, "bg-secondary")
+    entry.pk, entry.status = appointment.pk, appointment.status
+    entry.status_label = texts.status_labels.get(appointment.status, appointment.status)
+    if appointment.status not in (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED):
+        entry.sheet_status = entry.status_label
+    entry.times = f"{starts:%H:%M}–{appointment.ends_at.astimezone(texts.tz):%H:%M}"
+    entry.rest_until = texts.rest_until % {"time": f"{appointment.blocks_until.astimezone(texts.tz):%H:%M}"}
+    entry.client_name = client.full_name
+    entry.client_url = texts.client_url(client.pk) if texts.client_url else ""
+    entry.client_phone = international_phone(getattr(appointment, "client_phone", None) or "")
+    entry.type_name = appointment.massage_type.name
+    entry.masseur_name = appointment.masseur.display_name
+    entry.room_name = appointment.room.name
+    if texts.move_url and appointment.status in Entry.movable_statuses:
+        entry.move_url = texts.move_url(appointment.pk)
+    if entry.open_flags:
+        entry.flags_title = ngettext("%(counter)s open flag", "%(counter)s open flags", entry.open_flags) % {
+            "counter": entry.open_flags
+        }
+    entry.verdict_marked = entry.verdict is not None and str(entry.verdict.status) != "allowed"
+    if entry.open_flags or entry.verdict_marked:
+        entry.cell_class = "bg-warning-subtle"
 
 
 # --- the grid -------------------------------------------------------------------------------------
@@ -211,6 +321,11 @@ class Cell:
     entry: Entry | None = None
     book_url: str | None = None
     column: "Column | None" = None  # where the cell is: a drag drops an appointment on its masseur or room
+
+    @property
+    def drop_starts(self) -> str:
+        """The local start a drag onto this cell moves to, as the move form takes it."""
+        return timezone.localtime(self.starts_at).strftime("%Y-%m-%dT%H:%M")
 
 
 @dataclass
@@ -374,7 +489,7 @@ def day_calendar(
     rooms = list(Room.objects.filter(is_active=True).order_by("name"))
 
     appointments = _appointments(Q(starts_at__gte=start, starts_at__lt=end))
-    entries = _entries(appointments, detail_url=url_maker("sessions:appointment-detail"), viewer=viewer)
+    entries = _entries(appointments, detail_url=pk_url_maker("sessions:appointment-detail"), viewer=viewer)
     live = [e for e in entries if e.appointment.is_live]
     not_live = [e for e in entries if not e.appointment.is_live]
 
@@ -390,11 +505,13 @@ def day_calendar(
     for entry in live:
         masseurs.setdefault(entry.appointment.masseur_id, entry.appointment.masseur)
 
+    by_masseur = _grouped(live, key=lambda a: a.masseur_id)
     masseur_busy = _busy(live, key=lambda a: a.masseur_id)
     room_busy = _busy(live, key=lambda a: a.room_id)
     base = url_maker("sessions:appointment-book")() if can_book else None
 
     if by == "rooms":
+        by_room = _grouped(live, key=lambda a: a.room_id)
         all_rooms = {room.pk: room for room in rooms}
         for entry in live:
             all_rooms.setdefault(entry.appointment.room_id, entry.appointment.room)
@@ -407,7 +524,7 @@ def day_calendar(
                 day=day,
                 room=room,
                 working=anybody if room.is_active else [],
-                entries=[e for e in live if e.appointment.room_id == room.pk],
+                entries=by_room.get(room.pk, []),
             )
             for room in sorted(all_rooms.values(), key=lambda r: (r.name, r.pk))
         ]
@@ -438,7 +555,7 @@ def day_calendar(
                 masseur=masseur,
                 working=working.get(masseur.pk, []),
                 off=off.get(masseur.pk, []),
-                entries=[e for e in live if e.appointment.masseur_id == masseur.pk],
+                entries=by_masseur.get(masseur.pk, []),
                 url=booking_url(week_url(day.isoformat()), masseur=masseur.pk),
             )
             for masseur in sorted(masseurs.values(), key=lambda m: (m.display_name, m.pk))
@@ -459,9 +576,6 @@ def day_calendar(
     for column in columns:
         column.holiday, column.closed = holiday, closed is not None
     grid = build_grid(columns, now=now, free_cell=free_cell)
-    by_masseur: dict[int, list[Entry]] = defaultdict(list)
-    for entry in live:
-        by_masseur[entry.appointment.masseur_id].append(entry)
     sheets = [
         (masseurs[masseur_id], entries)
         for masseur_id, entries in sorted(
@@ -484,6 +598,14 @@ def day_calendar(
 def _covered(intervals: list[Interval], lo: datetime.datetime, hi: datetime.datetime) -> bool:
     """Is [lo, hi) inside one of the merged intervals?"""
     return any(a <= lo and hi <= b for a, b in intervals)
+
+
+def _grouped(entries: list[Entry], *, key) -> dict[int, list[Entry]]:
+    """The entries by a key of their appointment, each group in the given order."""
+    groups: dict[int, list[Entry]] = defaultdict(list)
+    for entry in entries:
+        groups[key(entry.appointment)].append(entry)
+    return groups
 
 
 def _busy(entries: list[Entry], *, key) -> dict[int, list[Interval]]:
@@ -542,7 +664,7 @@ def week_calendar(
     )
     rooms = list(Room.objects.filter(is_active=True).order_by("name"))
     appointments = _appointments(Q(masseur=masseur, starts_at__gte=start, starts_at__lt=end))
-    entries = _entries(appointments, detail_url=url_maker("sessions:appointment-detail"), viewer=viewer)
+    entries = _entries(appointments, detail_url=pk_url_maker("sessions:appointment-detail"), viewer=viewer)
     live = [e for e in entries if e.appointment.is_live]
     not_live = [e for e in entries if not e.appointment.is_live]
     # Every masseur's bookings hold the rooms: one light query for the room suggestions.
@@ -556,6 +678,7 @@ def week_calendar(
             room_busy[room_id].append((lo, hi))
     room_busy = {k: merge(v) for k, v in room_busy.items()}
 
+    by_day = _grouped(live, key=lambda a: a.starts_at.astimezone(tz).date())
     day_url = url_maker("sessions:calendar-day")
     holidays = closures.public_holidays(days[0], days[-1])
     closed = closures.closed_days(days[0], days[-1])
@@ -567,7 +690,7 @@ def week_calendar(
             masseur=masseur,
             working=working_intervals(d, week_hours.get(d.weekday(), []), tz) if masseur.is_active else [],
             off=off,
-            entries=[e for e in live if e.appointment.starts_at.astimezone(tz).date() == d],
+            entries=by_day.get(d, []),
             url=day_url(d.isoformat()),
             holiday=holidays.get(d, ""),
             closed=d in closed,
@@ -619,7 +742,7 @@ def reception_dashboard(*, day: datetime.date, viewer=None) -> ReceptionDashboar
     48 hours, courses with sessions still to book: five queries (two more for the holds when any is)."""
     tz = kyiv()
     start, end = local_day_bounds(day, tz)
-    detail = url_maker("sessions:appointment-detail")
+    detail = pk_url_maker("sessions:appointment-detail")
     soon = max(start, timezone.now()) + AWAITING_SOON
     appointments = _appointments(
         Q(starts_at__gte=start, starts_at__lt=end) & ~Q(status=Appointment.Status.CANCELLED)

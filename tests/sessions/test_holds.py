@@ -455,8 +455,8 @@ def test_calendar_day_with_holds_keeps_a_fixed_number_of_queries(
     for number in range(count):
         _held_day(username=f"m{count}x{number}")
 
-    # One more than before issue 12: whether the parlor is closed that day.
-    with django_assert_max_num_queries(14):
+    # Whether the parlor is closed that day (issue 12); the flags no longer take a query of their own.
+    with django_assert_max_num_queries(13):
         response = reception_client.get(reverse("sessions:calendar-day", args=[TODAY.isoformat()]))
 
     assert response.content.decode().count('data-testid="hold-reason"') == count

@@ -262,8 +262,8 @@ def test_my_day_view_query_count_does_not_grow(count, django_assert_max_num_quer
         )
     web = logged_in(day.user)
 
-    # The gate's verdicts add the courses' starts and the overrides to what the page read before.
-    with django_assert_max_num_queries(12) as captured:
+    # The course positions and starts, the flags and the overrides ride on the appointments query.
+    with django_assert_max_num_queries(9) as captured:
         response = web.get(reverse("sessions:my-day"))
 
     assert len(response.context["rows"]) == count + 1
