@@ -166,6 +166,9 @@ class Row:
     course_id: int | None = None
     state: str = State.DUE
     reason: str = ""
+    # Only when the client has no screening taken at or after this instant (the request for a fresh one,
+    # decided in the INSERT itself so that planning one appointment is one statement).
+    unless_screened_since: datetime.datetime | None = None
 
     def reminder(self, pk: int, created_at: datetime.datetime) -> Reminder:
         reminder = Reminder(
@@ -187,15 +190,25 @@ class Row:
 
 _INSERT = """
     INSERT INTO {table} (key, client_id, kind, due_at, appointment_id, course_id, state, reason, attempts, created_at)
-    VALUES {values}
+    SELECT v.key, v.client_id, v.kind, v.due_at, v.appointment_id, v.course_id, v.state, v.reason, 0, v.created_at
+    FROM (VALUES {values}) AS v (
+        key, client_id, kind, due_at, appointment_id, course_id, state, reason, created_at, screened_since
+    )
+    WHERE v.screened_since IS NULL OR NOT EXISTS (
+        SELECT 1 FROM {screening} s WHERE s.client_id = v.client_id AND s.taken_at >= v.screened_since
+    )
     ON CONFLICT (key) DO NOTHING
     RETURNING id, key
 """
+_VALUES = "(%s, %s::integer, %s, %s::timestamptz, %s::integer, %s::integer, %s, %s, %s::timestamptz, %s::timestamptz)"
 
 
 def insert(rows: list[Row]) -> dict[str, int]:
-    """Insert the rows whose key is free, in one statement; returns {key: id} of those created (a key taken,
-    by an earlier plan or a concurrent planner, is not an error and is left as it is)."""
+    """Insert the rows whose key is free (and whose client has no screening since `unless_screened_since`),
+    in one statement; returns {key: id} of those created. A key taken, by an earlier plan or a concurrent
+    planner, is not an error and is left as it is."""
+    from screening.models import Screening
+
     rows = list({row.key: row for row in rows}.values())
     if not rows:
         return {}
@@ -203,9 +216,13 @@ def insert(rows: list[Row]) -> dict[str, int]:
     params = []
     for row in rows:
         params += [row.key, row.client_id, row.kind, row.due_at, row.appointment_id, row.course_id, row.state]
-        params += [row.reason, 0, now]
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
-    sql = _INSERT.format(table=connection.ops.quote_name(Reminder._meta.db_table), values=values)
+        params += [row.reason, now, row.unless_screened_since]
+    quote = connection.ops.quote_name
+    sql = _INSERT.format(
+        table=quote(Reminder._meta.db_table),
+        screening=quote(Screening._meta.db_table),
+        values=", ".join([_VALUES] * len(rows)),
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {key: pk for pk, key in cursor.fetchall()}
@@ -217,7 +234,12 @@ def ensure(rows: list[Row]) -> list[Reminder]:
     now = timezone.now()
     taken = [row.key for row in rows if row.key not in created]
     existing = {r.key: r for r in Reminder.objects.filter(key__in=taken)} if taken else {}
-    return [existing[row.key] if row.key in existing else row.reminder(created[row.key], now) for row in rows]
+    # Neither created nor there before: a request for a fresh screening the client no longer needs.
+    return [
+        existing[row.key] if row.key in existing else row.reminder(created[row.key], now)
+        for row in rows
+        if row.key in existing or row.key in created
+    ]
 
 
 def _ensure(
@@ -254,8 +276,12 @@ def _is_upcoming(appointment: Appointment, now: datetime.datetime) -> bool:
     return appointment.status in Appointment.UPCOMING and appointment.starts_at > now
 
 
-# Unknown: read it (planning_rows' `screenings`, plan_appointment's `screening_taken_at`).
+# The newest screening's time unknown to the caller: the INSERT checks it (Row.unless_screened_since).
 UNKNOWN = object()
+
+
+def _start_of(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=kyiv())
 
 
 def appointment_rows(
@@ -280,7 +306,10 @@ def appointment_rows(
             reason=Reason.BOOKED_LATE if late else "",
         )
     ]
-    if is_stale(screening_taken_at, day=local_date(appointment.starts_at)):
+    day = local_date(appointment.starts_at)
+    if screening_taken_at is UNKNOWN or is_stale(screening_taken_at, day=day):
+        from screening.selectors import stale_after_days
+
         rows.append(
             Row(
                 key=appointment_key(appointment, Kind.FRESH_SCREENING),
@@ -289,6 +318,12 @@ def appointment_rows(
                 due_at=max(_local_wall(appointment.starts_at, days=policy.fresh_screening_days_ahead), now),
                 appointment_id=appointment.pk,
                 course_id=appointment.course_id,
+                # is_stale's rule: stale on `day` unless taken on or after the local day `stale_after_days` before.
+                unless_screened_since=(
+                    _start_of(day - datetime.timedelta(days=stale_after_days()))
+                    if screening_taken_at is UNKNOWN
+                    else None
+                ),
             )
         )
     return rows
@@ -309,8 +344,6 @@ def plan_appointment(
 def _rows_of(appointment: Appointment, *, policy, now, screening_taken_at) -> list[Row]:
     if not _is_upcoming(appointment, now):
         return []
-    if screening_taken_at is UNKNOWN:
-        screening_taken_at = latest_screening_times([appointment.client_id]).get(appointment.client_id)
     return appointment_rows(
         appointment, policy=policy or current_policy(), now=now, screening_taken_at=screening_taken_at
     )
@@ -387,12 +420,7 @@ def plan_many(appointments, *, policy: ReminderPolicy | None = None, now=None, c
     now = now or timezone.now()
     policy = policy or current_policy()
     upcoming = [a for a in appointments if _is_upcoming(a, now)]
-    taken = latest_screening_times({a.client_id for a in upcoming})
-    rows = [
-        row
-        for a in upcoming
-        for row in appointment_rows(a, policy=policy, now=now, screening_taken_at=taken.get(a.client_id))
-    ]
+    rows = [row for a in upcoming for row in appointment_rows(a, policy=policy, now=now, screening_taken_at=UNKNOWN)]
     courses = {a.course_id for a in appointments if a.course_id} | set(course_ids)
     if courses:
         endings, keep = _course_ending_rows(courses, policy=policy, now=now)
