@@ -36,6 +36,11 @@ def _stamp(instant: datetime.datetime) -> str:
     return instant.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%MZ")
 
 
+def _stamp_sql(column: str) -> str:
+    # _stamp in SQL: the start in UTC to the minute, as in every key.
+    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI"Z"')"""
+
+
 def appointment_key(appointment: Appointment, kind: str) -> str:
     """The key of an appointment's reminder of `kind` for its current start (cancelled: one per appointment)."""
     if kind == Kind.CANCELLED:
@@ -333,8 +338,8 @@ def plan_appointment(
     appointment: Appointment, *, policy: ReminderPolicy | None = None, now=None, screening_taken_at=UNKNOWN
 ) -> list[Reminder]:
     """The appointment's reminders (appointment_rows), created where missing. `screening_taken_at`: when
-    the client's newest screening was taken (None: never), if the caller knows; read otherwise. Two
-    statements: the screening's time and one INSERT (and a SELECT of those planned before)."""
+    the client's newest screening was taken (None: never), if the caller knows; checked by the INSERT
+    otherwise. One INSERT (and a SELECT of those planned before, to return them)."""
     now = now or timezone.now()
     if not _is_upcoming(appointment, now):
         return []
@@ -376,40 +381,78 @@ def last_sessions(course_ids) -> dict[int, Appointment]:
     return {last.course_id: last for last in lasts}
 
 
-def _course_ending_rows(course_ids, *, policy: ReminderPolicy, now) -> tuple[list[Row], set[str]]:
-    """The "course ending" invitation of each course whose last live session is upcoming (rows), and the
-    keys to keep: every other invitation of these courses is stale. One query."""
+_LAST_SESSIONS_VOIDING = """
+    WITH last AS (
+        SELECT DISTINCT ON (a.course_id)
+            a.id, a.course_id, a.status, a.starts_at, c.status AS course_status, c.client_id AS course_client_id
+        FROM {appointment} a JOIN {course} c ON c.id = a.course_id
+        WHERE a.course_id = ANY(%(courses)s) AND NOT a.status = ANY(%(not_live)s)
+        ORDER BY a.course_id, a.starts_at DESC, a.id DESC
+    ), voided AS (
+        UPDATE {reminder} r SET state = %(void)s, reason = %(reason)s, retry_at = NULL
+        WHERE r.course_id = ANY(%(courses)s) AND r.kind = %(course_ending)s AND r.state = %(due)s
+          AND NOT EXISTS (
+            SELECT 1 FROM last
+            WHERE last.course_status <> %(cancelled)s AND last.status = ANY(%(upcoming)s) AND last.starts_at > %(now)s
+              AND r.key = 'course:' || last.course_id || ':' || %(course_ending)s || ':' || last.id || ':' || {stamp}
+          )
+    )
+    SELECT id, course_id, status, starts_at, course_status, course_client_id FROM last
+"""
+
+
+def course_endings(course_ids, *, policy: ReminderPolicy, now) -> list[Row]:
+    """The "course ending" invitation of each course whose last live session is upcoming (rows to insert),
+    and every other invitation of these courses still due voided (the last session moved, was cancelled, or
+    another became last). One statement: the last sessions, and the UPDATE in the same query."""
+    ids = sorted(set(course_ids))
+    if not ids:
+        return []
+    quote = connection.ops.quote_name
+    sql = _LAST_SESSIONS_VOIDING.format(
+        appointment=quote(Appointment._meta.db_table),
+        course=quote(Course._meta.db_table),
+        reminder=quote(Reminder._meta.db_table),
+        stamp=_stamp_sql("last.starts_at"),
+    )
+    params = {
+        "courses": ids,
+        "not_live": list(Appointment.NOT_LIVE),
+        "upcoming": list(Appointment.UPCOMING),
+        "cancelled": Course.Status.CANCELLED,
+        "course_ending": Kind.COURSE_ENDING,
+        "due": State.DUE,
+        "void": State.VOID,
+        "reason": Reason.NOT_LAST_SESSION,
+        "now": now,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        lasts = cursor.fetchall()
     rows = []
-    for course_id, last in last_sessions(course_ids).items():
-        if last.course_status == Course.Status.CANCELLED or not _is_upcoming(last, now):
+    # The same test as the UPDATE's: keep the invitation of an upcoming last session of a live course.
+    for pk, course_id, status, starts_at, course_status, client_id in lasts:
+        last = Appointment(pk=pk, course_id=course_id, status=status, starts_at=starts_at)
+        if course_status == Course.Status.CANCELLED or not _is_upcoming(last, now):
             continue
         rows.append(
             Row(
                 key=_course_ending_key(course_id, last),
-                client_id=last.course_client_id,
+                client_id=client_id,
                 kind=Kind.COURSE_ENDING,
-                due_at=appointment_due_at(last.starts_at, offset_hours=policy.appointment_offset_hours),
-                appointment_id=last.pk,
+                due_at=appointment_due_at(starts_at, offset_hours=policy.appointment_offset_hours),
+                appointment_id=pk,
                 course_id=course_id,
             )
         )
-    return rows, {row.key for row in rows}
-
-
-def _void_stale_endings(course_ids, keep: set[str]) -> int:
-    # Keys carry their course's id, so one set of keys to keep serves every course at once.
-    return _void(
-        Reminder.objects.filter(course_id__in=set(course_ids), kind=Kind.COURSE_ENDING).exclude(key__in=keep),
-        Reason.NOT_LAST_SESSION,
-    )
+    return rows
 
 
 def plan_course_ending(course: Course, *, policy: ReminderPolicy | None = None, now=None) -> Reminder | None:
     """One "course ending" invitation, sent with the last session's reminder; a stale one (the last session
     moved, was cancelled, or another became last) is voided."""
     now = now or timezone.now()
-    rows, keep = _course_ending_rows([course.pk], policy=policy or current_policy(), now=now)
-    _void_stale_endings([course.pk], keep)
+    rows = course_endings([course.pk], policy=policy or current_policy(), now=now)
     return ensure(rows)[0] if rows else None
 
 
@@ -423,9 +466,7 @@ def plan_many(appointments, *, policy: ReminderPolicy | None = None, now=None, c
     rows = [row for a in upcoming for row in appointment_rows(a, policy=policy, now=now, screening_taken_at=UNKNOWN)]
     courses = {a.course_id for a in appointments if a.course_id} | set(course_ids)
     if courses:
-        endings, keep = _course_ending_rows(courses, policy=policy, now=now)
-        _void_stale_endings(courses, keep)
-        rows += endings
+        rows += course_endings(courses, policy=policy, now=now)
     return len(insert(rows))
 
 
@@ -459,15 +500,14 @@ def _plan_one(appointment: Appointment, *, now, screening_taken_at=UNKNOWN) -> N
     policy = current_policy()
     rows = _rows_of(appointment, policy=policy, now=now, screening_taken_at=screening_taken_at)
     if appointment.course_id:
-        endings, keep = _course_ending_rows([appointment.course_id], policy=policy, now=now)
-        _void_stale_endings([appointment.course_id], keep)
-        rows += endings
+        rows += course_endings([appointment.course_id], policy=policy, now=now)
     insert(rows)
 
 
 def plan_booked(appointment: Appointment, *, now=None, screening_taken_at=UNKNOWN) -> list[Reminder]:
     """A single appointment was booked: its reminders; nothing to send now. `screening_taken_at`: as for
-    plan_appointment (the booking's verdict knows it). Two statements, four for a session of a course."""
+    plan_appointment (the booking's verdict knows it). One statement, two for a session of a course (with
+    the policy cached)."""
     _plan_one(appointment, now=now or timezone.now(), screening_taken_at=screening_taken_at)
     return []
 
@@ -619,11 +659,6 @@ def plan_screening_link(client, *, now=None) -> list[Reminder]:
 
 
 # --- the scan -----------------------------------------------------------------------------------
-
-
-def _stamp_sql(column: str) -> str:
-    # _stamp in SQL: the start in UTC to the minute, as in every key.
-    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI"Z"')"""
 
 
 _MISSING_APPOINTMENTS = """
