@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import F, Max, Q
+from django.db.models import Exists, F, Max, OuterRef, Q
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -729,8 +729,12 @@ def plan_upcoming(*, now=None) -> int:
         appointments = list(Appointment.objects.filter(pk__in=appointment_ids).only(*PLANNED_FIELDS))
         created += plan_many(appointments, policy=policy, now=now, course_ids=course_ids)
     # Courses booked in the last two days without their schedule email (never planned).
-    recent = Course.objects.filter(created_at__gte=now - datetime.timedelta(days=2)).exclude(
-        Q(status=Course.Status.CANCELLED) | Q(reminders__kind=Kind.COURSE_BOOKED)
+    # NOT EXISTS by course (its foreign-key index), not NOT IN over every schedule email ever planned.
+    scheduled = Reminder.objects.filter(course_id=OuterRef("pk"), kind=Kind.COURSE_BOOKED)
+    recent = (
+        Course.objects.filter(created_at__gte=now - datetime.timedelta(days=2))
+        .exclude(status=Course.Status.CANCELLED)
+        .filter(~Exists(scheduled))
     )
     for course in recent:
         created += _course_booked(course, now=now)[1]
