@@ -458,8 +458,8 @@ def plan_course_ending(course: Course, *, policy: ReminderPolicy | None = None, 
 
 def plan_many(appointments, *, policy: ReminderPolicy | None = None, now=None, course_ids=()) -> int:
     """plan_appointment for every appointment and plan_course_ending for each of their courses (and
-    `course_ids`), as a set: the screenings' times, the courses' last sessions, one UPDATE voiding stale
-    invitations and one INSERT, whatever the number. Returns how many reminders it created."""
+    `course_ids`), as a set: one statement for the courses' last sessions (voiding stale invitations) and
+    one INSERT (checking the screenings' age), whatever the number. Returns how many reminders it created."""
     now = now or timezone.now()
     policy = policy or current_policy()
     upcoming = [a for a in appointments if _is_upcoming(a, now)]
