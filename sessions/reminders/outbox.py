@@ -111,9 +111,10 @@ def due_ids(*, now=None, limit: int = BATCH) -> list[int]:
     )
 
 
+# The batch is chosen once, in a materialized CTE: as an IN (subquery) the planner may rescan it per row,
+# and each rescan skips the rows this statement already updated and takes the next ones, past the LIMIT.
 _CLAIM_BATCH = """
-    UPDATE {table} SET state = %(sending)s, claimed_at = %(now)s
-    WHERE state = %(due)s AND id IN (
+    WITH batch AS MATERIALIZED (
         SELECT id FROM {table}
         WHERE state = %(due)s AND due_at <= %(now)s AND claimed_at IS NULL
           AND (retry_at IS NULL OR retry_at <= %(now)s)
@@ -121,7 +122,10 @@ _CLAIM_BATCH = """
         LIMIT %(limit)s
         FOR UPDATE SKIP LOCKED
     )
-    RETURNING id
+    UPDATE {table} AS r SET state = %(sending)s, claimed_at = %(now)s
+    FROM batch
+    WHERE r.id = batch.id AND r.state = %(due)s
+    RETURNING r.id
 """
 
 
