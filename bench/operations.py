@@ -1212,7 +1212,7 @@ def operations(subjects: Subjects) -> list[Operation]:
             floor_label="SQL+SMTP",
             issue_ms=5500,
             target_ms=1000,
-            note="SMTP: aiosmtpd sink on loopback, one connection per message (Django's default)",
+            note="SMTP: aiosmtpd sink on loopback, one connection per claimed batch (outbox.BATCH)",
         ),
         Operation(
             "flag_scan_day",

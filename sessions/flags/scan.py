@@ -25,7 +25,8 @@ from django.utils.translation import gettext as _
 
 from screening.models import Clearance
 from sessions.booking import gate, holds
-from sessions.flags.services import flags_raise_for
+from sessions.flags.facts import ScanFacts, with_previous_session
+from sessions.flags.services import _changes, flags_raise_for
 from sessions.localtime import kyiv
 from sessions.models import Appointment, Flag, Hold
 
@@ -218,10 +219,16 @@ def _due_query(*, now: datetime.datetime, since: datetime.datetime | None) -> Q:
 
 
 def due_appointments(*, now: datetime.datetime, since: datetime.datetime | None) -> list[Appointment]:
-    """Upcoming appointments due for a check, soonest first. One query."""
+    """Upcoming appointments due for a check, soonest first, each with the start of its client's previous
+    completed session (`previous_at`). One query."""
+    due = Appointment.objects.filter(
+        _due_query(now=now, since=since), status__in=Appointment.UPCOMING, starts_at__gt=now
+    )
     return list(
-        Appointment.objects.filter(_due_query(now=now, since=since), status__in=Appointment.UPCOMING, starts_at__gt=now)
+        with_previous_session(due)
         .select_related("client", "massage_type", "course")
+        # Parsed on every load (phonenumbers) and never used here.
+        .defer("client__phone", "client__guardian_phone")
         .order_by("starts_at", "pk")
     )
 
@@ -232,24 +239,63 @@ LAST_SCAN = object()
 
 def flag_scan(now: datetime.datetime | None = None, since: datetime.datetime | None | object = LAST_SCAN) -> ScanResult:
     """Check every appointment that reached a checkpoint since the last scan (`since`; by default when
-    the last scan finished). Safe to run twice or concurrently: each flag once, one hold email."""
+    the last scan finished), as flags_check would one by one, but as a set: what the rules judge is read
+    for all of them at once (sessions.flags.facts), the new flags go in one INSERT and only what changes
+    a status (a hold, a release) is written per appointment. Safe to run twice or concurrently: each flag
+    once, one hold email."""
     now = now or timezone.now()
     if since is LAST_SCAN:
         since = cache.get(LAST_SCAN_KEY)
-    checked = flags = held = 0
+    appointments = due_appointments(now=now, since=since)
+    facts = ScanFacts.load(appointments)
+    new_flags: list[Flag] = []
+    to_hold: list[tuple[Appointment, object]] = []
+    to_release: list[Appointment] = []
+    awaited: list[Appointment] = []
+    for appointment in appointments:
+        baseline = facts.baseline(appointment)
+        changes = _changes(
+            appointment=appointment,
+            baseline=baseline,
+            clearances=facts.relevant_clearances(appointment, baseline),
+            course=facts.course(appointment),
+        )
+        new_flags += [Flag(appointment=appointment, change_key=c.pop("change_key"), **c) for c in changes]
+        if appointment.status not in Appointment.BOOKABLE + (Appointment.Status.AWAITING_CLEARANCE,):
+            continue
+        verdict = facts.verdict(appointment, latest=baseline.latest)
+        if appointment.status in Appointment.BOOKABLE:
+            if holds.stops(verdict):
+                to_hold.append((appointment, verdict))
+        elif verdict.is_bookable:
+            to_release.append(appointment)
+        elif verdict.blockers:
+            to_hold.append((appointment, verdict))
+        else:
+            awaited.append(appointment)
+    flags = len(new_flags)
+    held = 0
     # One batch per client: the sessions of a course held in one pass make one notice.
     batches: dict[int, uuid.UUID] = {}
     held_batches: set[uuid.UUID] = set()
-    for appointment in due_appointments(now=now, since=since):
-        batch = batches.setdefault(appointment.client_id, uuid.uuid4())
-        result = flags_check(appointment=appointment, batch=batch, now=now)
-        checked += 1
-        flags += len(result.flags)
-        held += result.held
-        if result.held:
-            held_batches.add(batch)
+    # A flag is never raised without its hold.
+    with transaction.atomic():
+        # Raised before by the review page or another scan: the unique key keeps the first.
+        Flag.objects.bulk_create(new_flags, ignore_conflicts=True)
+        for appointment in to_release:
+            holds.awaiting_release(appointments=[appointment], source="scan")
+        for appointment, verdict in to_hold:
+            batch = batches.setdefault(appointment.client_id, uuid.uuid4())
+            hold = holds.appointment_hold(
+                appointment=appointment, verdict=verdict, source="scan", batch=batch, notify=False
+            )
+            if hold is not None:
+                held += 1
+                held_batches.add(batch)
+        for appointment in awaited:
+            flags += _awaited_flag(appointment, now=now) is not None
     for batch in held_batches:
         holds.notify_on_commit(batch)
     # Only after the whole pass: a scan that died half way is redone by the next one.
     cache.set(LAST_SCAN_KEY, now, LAST_SCAN_TTL)
-    return ScanResult(checked=checked, flags=flags, held=held)
+    return ScanResult(checked=len(appointments), flags=flags, held=held)

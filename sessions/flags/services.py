@@ -90,8 +90,13 @@ def _finding_text(finding: rules.FindingFacts) -> str:
     return text
 
 
-def _changes(*, appointment: Appointment, baseline: Baseline, clearances: list[Clearance]) -> list[dict]:
-    """Every change worth a flag, as Flag field values; pure apart from the arguments."""
+# The appointment's course facts not given: read them (gate.facts_of_course).
+_READ = object()
+
+
+def _changes(*, appointment: Appointment, baseline: Baseline, clearances: list[Clearance], course=_READ) -> list[dict]:
+    """Every change worth a flag, as Flag field values; pure apart from the arguments (and the course's
+    facts, read unless given)."""
     found: list[dict] = []
     latest = baseline.latest
     if latest is not None and not baseline.same:
@@ -136,7 +141,8 @@ def _changes(*, appointment: Appointment, baseline: Baseline, clearances: list[C
             )
 
     day = local_date(appointment.starts_at)
-    course = gate.facts_of_course(appointment.course) if appointment.course_id else None
+    if course is _READ:
+        course = gate.facts_of_course(appointment.course) if appointment.course_id else None
     taken_on = latest.taken_on if latest is not None else None
     if taken_on is not None and rules.screening_is_stale(
         taken_on=taken_on, day=day, stale_after_days=stale_after_days(), course=course

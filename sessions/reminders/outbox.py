@@ -1,20 +1,23 @@
-"""The dispatcher: claims due reminders one row at a time and sends them.
+"""The dispatcher: claims due reminders a batch at a time and sends them over one mail connection.
 
-State lives in PostgreSQL: a row is claimed by a conditional UPDATE that only
-one worker can win, so two dispatchers running at once (beat's scan, an
-immediate send, an operator's command) never send a message twice. A worker
-that dies mid-send leaves its row in "sending"; the reaper makes it due again.
+State lives in PostgreSQL: a batch is claimed by one UPDATE ... RETURNING whose subquery locks its rows
+FOR UPDATE SKIP LOCKED, so two dispatchers running at once (beat's scan, an immediate send, an
+operator's command) take disjoint rows and never send a message twice. A worker that dies mid-batch
+leaves its rows in "sending"; the reaper makes them due again (at most a batch is sent twice then).
 """
 
 import datetime
 import logging
 import smtplib
 import socket
-from collections import Counter
+import time
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import pgettext
@@ -45,7 +48,14 @@ CLAIM_LIMIT = datetime.timedelta(minutes=10)
 HELD_KINDS = (Kind.APPOINTMENT, Kind.COURSE_ENDING, Kind.FRESH_SCREENING)
 MAX_ATTEMPTS = 8
 MAX_BACKOFF_MINUTES = 60
-BATCH = 200
+# Rows claimed at once. Small enough that a worker killed mid-batch resends few messages once reaped, and
+# that a batch ends well within CLAIM_LIMIT; large enough that claiming and finishing are a few statements.
+BATCH = 50
+# Batches a run sends at most (2,000 messages): a day's reminders go in one run, a flood waits a minute.
+MAX_BATCHES = 40
+# A batch still sending after this (a slow mail server) gives its untried rows back before the reaper could
+# hand them to another dispatcher while this one still holds them.
+BATCH_TIME_LIMIT = CLAIM_LIMIT / 2
 
 
 def backoff(attempts: int) -> datetime.timedelta:
@@ -101,16 +111,69 @@ def due_ids(*, now=None, limit: int = BATCH) -> list[int]:
     )
 
 
+# The batch is chosen once, in a materialized CTE: as an IN (subquery) the planner may rescan it per row,
+# and each rescan skips the rows this statement already updated and takes the next ones, past the LIMIT.
+_CLAIM_BATCH = """
+    WITH batch AS MATERIALIZED (
+        SELECT id FROM {table}
+        WHERE state = %(due)s AND due_at <= %(now)s AND claimed_at IS NULL
+          AND (retry_at IS NULL OR retry_at <= %(now)s)
+        ORDER BY due_at, id
+        LIMIT %(limit)s
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE {table} AS r SET state = %(sending)s, claimed_at = %(now)s
+    FROM batch
+    WHERE r.id = batch.id AND r.state = %(due)s
+    RETURNING r.id
+"""
+
+
+def claim_batch(*, now=None, limit: int = BATCH) -> list[int]:
+    """Take up to `limit` due rows, oldest first, in one statement; rows another dispatcher is claiming
+    right now are skipped (SKIP LOCKED), not waited for, and rows it claimed are no longer due."""
+    now = now or timezone.now()
+    sql = _CLAIM_BATCH.format(table=connection.ops.quote_name(Reminder._meta.db_table))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"sending": State.SENDING, "due": State.DUE, "now": now, "limit": limit})
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _finish(pk: int, claim_time, /, **fields) -> None:
     # Only the claim's owner finishes the row: a reaped and re-claimed row is someone else's now.
     Reminder.objects.filter(pk=pk, state=State.SENDING, claimed_at=claim_time).update(**fields)
 
 
+def _finish_many(pks: list[int], claim_time, /, **fields) -> None:
+    if pks:
+        Reminder.objects.filter(pk__in=pks, state=State.SENDING, claimed_at=claim_time).update(**fields)
+
+
 # --- deciding -----------------------------------------------------------------------------------
 
 
-def why_not(reminder: Reminder, *, now) -> tuple[str, str] | None:
-    """(state, reason code) when the reminder must not go out, None when it should."""
+@dataclass
+class BatchFacts:
+    """What deciding a batch needs beyond its rows, read once for the batch: the last live session of each
+    course with a "course ending" reminder, and the time of the newest screening of each client asked for a
+    fresh one (None: never screened)."""
+
+    last_sessions: dict[int, Appointment]
+    latest_screenings: dict[int, datetime.datetime | None]
+
+    @classmethod
+    def of(cls, reminders: list[Reminder]) -> "BatchFacts":
+        courses = {r.course_id for r in reminders if r.kind == Kind.COURSE_ENDING and r.course_id}
+        clients = {r.client_id for r in reminders if r.kind == Kind.FRESH_SCREENING}
+        return cls(
+            last_sessions=planning.last_sessions(courses),
+            latest_screenings=planning.latest_screening_times(clients),
+        )
+
+
+def why_not(reminder: Reminder, *, now, facts: BatchFacts | None = None) -> tuple[str, str] | None:
+    """(state, reason code) when the reminder must not go out, None when it should. `facts`: read for the
+    whole batch (BatchFacts.of); without them this reads what it needs."""
     client = reminder.client
     appointment = reminder.appointment
     if appointment is not None and reminder.kind != Kind.CANCELLED:
@@ -133,20 +196,25 @@ def why_not(reminder: Reminder, *, now) -> tuple[str, str] | None:
         return State.SKIPPED, Reason.ALREADY_STARTED
     if reminder.kind == Kind.COURSE_ENDING:
         course = reminder.course
-        last = planning.last_session(course)
+        last = facts.last_sessions.get(course.pk) if facts is not None else planning.last_session(course)
         if last is None or reminder.key != planning.course_ending_key(course, last):
             return State.VOID, Reason.NOT_LAST_SESSION
     if reminder.kind in (Kind.COURSE_BOOKED, Kind.COURSE_CHANGED) and reminder.course.status == Course.Status.CANCELLED:
         return State.SKIPPED, Reason.COURSE_CANCELLED
-    if reminder.kind == Kind.FRESH_SCREENING and not planning.screening_will_be_stale(
-        client=client, day=local_date(appointment.starts_at)
-    ):
+    if reminder.kind == Kind.FRESH_SCREENING and not _will_be_stale(reminder, facts):
         return State.SKIPPED, Reason.SCREENING_UP_TO_DATE
     if not client.reminder_consent:
         return State.SKIPPED, Reason.NO_CONSENT
     if not client.email:
         return State.SKIPPED, Reason.NO_EMAIL
     return None
+
+
+def _will_be_stale(reminder: Reminder, facts: BatchFacts | None) -> bool:
+    day = local_date(reminder.appointment.starts_at)
+    if facts is None:
+        return planning.screening_will_be_stale(client=reminder.client, day=day)
+    return planning.is_stale(facts.latest_screenings.get(reminder.client_id), day=day)
 
 
 # --- the message --------------------------------------------------------------------------------
@@ -315,6 +383,103 @@ def build_message(reminder: Reminder) -> EmailMultiAlternatives:
 # --- sending ------------------------------------------------------------------------------------
 
 
+def _load(pks: list[int]) -> list[Reminder]:
+    return list(
+        Reminder.objects.select_related(
+            "client", "course", "appointment__masseur", "appointment__massage_type", "appointment__course"
+        )
+        .filter(pk__in=pks)
+        .order_by("due_at", "pk")
+    )
+
+
+def _failure(reminder: Reminder, exc: BaseException, attempts: int) -> dict:
+    """How a failed send is recorded: due again after the backoff when worth another try, failed otherwise."""
+    reason = f"{type(exc).__name__}: {exc}"[:500]
+    if is_transient(exc) and attempts < MAX_ATTEMPTS:
+        logger.warning("reminder %s: transient failure, retrying: %s", reminder.pk, reason)
+        return {
+            "state": State.DUE,
+            "claimed_at": None,
+            "attempts": attempts,
+            "retry_at": timezone.now() + backoff(attempts),
+            "reason": reason,
+        }
+    if is_transient(exc):
+        # Shown as "gave up after N attempts: ..." in the reader's language (Reminder.reason_text).
+        reason = f"{Reminder.GAVE_UP}{reason}"[:500]
+    logger.error("reminder %s failed: %s", reminder.pk, reason)
+    return {"state": State.FAILED, "claimed_at": None, "attempts": attempts, "retry_at": None, "reason": reason}
+
+
+def _close(mail) -> None:
+    try:
+        mail.close()
+    except Exception:  # noqa: BLE001 - a connection that broke mid-batch may fail to say goodbye too
+        logger.debug("mail connection did not close cleanly", exc_info=True)
+
+
+def send_batch(pks: list[int], claimed_at: datetime.datetime, *, now) -> Counter:
+    """Check and send the claimed rows `pks` over one mail connection, then finish them with one UPDATE per
+    outcome (failures one by one). A connection that fails is dropped and the next message opens a new one.
+    Returns how many ended in each state; rows given back unsent (the batch ran too long) as "released"."""
+    outcome = Counter()
+    reminders = _load(pks)
+    outcome["gone"] = len(pks) - len(reminders)
+    facts = BatchFacts.of(reminders)
+    done: dict[tuple[str, str], list[int]] = defaultdict(list)
+    sent: list[int] = []
+    mail = None
+    started = time.monotonic()
+    try:
+        for index, reminder in enumerate(reminders):
+            if time.monotonic() - started > BATCH_TIME_LIMIT.total_seconds():
+                rest = [r.pk for r in reminders[index:]]
+                _finish_many(rest, claimed_at, state=State.DUE, claimed_at=None)
+                outcome["released"] += len(rest)
+                break
+            verdict = why_not(reminder, now=now, facts=facts)
+            if verdict is not None:
+                done[verdict].append(reminder.pk)
+                outcome[verdict[0]] += 1
+                continue
+            try:
+                message = build_message(reminder)
+                if mail is None:
+                    mail = get_connection()
+                    mail.open()
+                message.connection = mail
+                message.send()
+            except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row, none may stop the batch
+                fields = _failure(reminder, exc, reminder.attempts + 1)
+                _finish(reminder.pk, claimed_at, **fields)
+                outcome[fields["state"]] += 1
+                if mail is not None:
+                    _close(mail)
+                    mail = None
+                continue
+            sent.append(reminder.pk)
+            outcome[State.SENT] += 1
+    finally:
+        if mail is not None:
+            _close(mail)
+        # Recorded even when something unexpected stops the loop: what went out must not go out again.
+        _finish_many(
+            sent,
+            claimed_at,
+            state=State.SENT,
+            sent_at=timezone.now(),
+            attempts=F("attempts") + 1,
+            retry_at=None,
+            reason="",
+        )
+        for (state, reason), ids in done.items():
+            _finish_many(ids, claimed_at, state=state, reason=reason, claimed_at=None, retry_at=None)
+    if not outcome["gone"]:
+        del outcome["gone"]
+    return outcome
+
+
 def send_one(pk: int, *, now=None) -> str:
     """Claim, check and send one reminder; returns what became of it; "not claimed" when
     another worker has it, it is done, or it is not due."""
@@ -322,52 +487,20 @@ def send_one(pk: int, *, now=None) -> str:
     claimed_at = claim(pk, now=now)
     if claimed_at is None:
         return "not claimed"
-    reminder = (
-        Reminder.objects.select_related(
-            "client", "course", "appointment__masseur", "appointment__massage_type", "appointment__course"
-        )
-        .filter(pk=pk)
-        .first()
-    )
-    if reminder is None:
-        return "gone"
-    verdict = why_not(reminder, now=now)
-    if verdict is not None:
-        state, reason = verdict
-        _finish(pk, claimed_at, state=state, reason=reason, claimed_at=None, retry_at=None)
-        return state
-    attempts = reminder.attempts + 1
-    try:
-        build_message(reminder).send()
-    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row, none may kill the scan
-        reason = f"{type(exc).__name__}: {exc}"[:500]
-        if is_transient(exc) and attempts < MAX_ATTEMPTS:
-            logger.warning("reminder %s: transient failure, retrying: %s", pk, reason)
-            _finish(
-                pk,
-                claimed_at,
-                state=State.DUE,
-                claimed_at=None,
-                attempts=attempts,
-                retry_at=timezone.now() + backoff(attempts),
-                reason=reason,
-            )
-            return State.DUE
-        if is_transient(exc):
-            # Shown as "gave up after N attempts: ..." in the reader's language (Reminder.reason_text).
-            reason = f"{Reminder.GAVE_UP}{reason}"[:500]
-        logger.error("reminder %s failed: %s", pk, reason)
-        _finish(pk, claimed_at, state=State.FAILED, claimed_at=None, attempts=attempts, retry_at=None, reason=reason)
-        return State.FAILED
-    _finish(pk, claimed_at, state=State.SENT, sent_at=timezone.now(), attempts=attempts, retry_at=None, reason="")
-    return State.SENT
+    outcome = send_batch([pk], claimed_at, now=now)
+    return next(iter(outcome), "gone")
 
 
-def dispatch(*, now=None) -> Counter:
-    """Reap stale claims, then send every reminder that is due; safe to run several at once."""
+def dispatch(*, now=None, batch: int = BATCH, max_batches: int = MAX_BATCHES) -> Counter:
+    """Reap stale claims, then send what is due a batch at a time until nothing is (at most `max_batches`);
+    safe to run several at once."""
     now = now or timezone.now()
     outcome = Counter()
     outcome["reaped"] = reap(now=now)
-    for pk in due_ids(now=now):
-        outcome[send_one(pk, now=now)] += 1
+    for _round in range(max_batches):
+        pks = claim_batch(now=now, limit=batch)
+        if pks:
+            outcome.update(send_batch(pks, now, now=now))
+        if len(pks) < batch:
+            break
     return outcome
