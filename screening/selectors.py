@@ -194,7 +194,7 @@ def _screening_rows(queryset: QuerySet) -> list[_ScreeningRow]:
     return [_ScreeningRow(*row) for row in queryset.values_list("pk", "client_id", "taken_at", "source")]
 
 
-def _finding_facts_by_screening(screening_ids: Iterable[int]) -> dict[int, tuple[rules.FindingFacts, ...]]:
+def finding_facts_by_screening(screening_ids: Iterable[int]) -> dict[int, tuple[rules.FindingFacts, ...]]:
     """Each screening's findings with their catalogue entry, in the catalogue's order (Finding's ordering):
     one query joined on the catalogue, whatever the number of screenings."""
     ids = list(screening_ids)
@@ -263,7 +263,7 @@ def screenings_in_force_for_days(
     rows = _screening_rows(
         _in_force_between(Screening.objects.filter(client_id__in=client_ids), first=_end_of(first), last=_end_of(last))
     )
-    findings = _finding_facts_by_screening(row.pk for row in rows)
+    findings = finding_facts_by_screening(row.pk for row in rows)
     by_client: dict[int, list[_ScreeningRow]] = defaultdict(list)
     for row in rows:
         by_client[row.client_id].append(row)

@@ -203,7 +203,7 @@ def _pain_chart(in_scope, course: Course | None) -> review.PainChart | None:
 
 
 def chart_points_svg(chart: review.PainChart | None) -> str:
-    """The chart's points and x labels as SVG, as sessions/_masseur_pain_chart.html draws them. The
+    """The chart's points and x labels as SVG, as sessions/_masseur_pain_chart.html's loop draws them. The
     coordinates are review's dot-decimal strings and the pains integers; the texts are escaped."""
     if chart is None:
         return ""

@@ -15,8 +15,14 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from screening import rules
-from screening.models import Clearance, Finding, Screening
-from screening.selectors import clearance_facts, client_facts, finding_facts, stale_after_days, type_facts
+from screening.models import Clearance, Screening
+from screening.selectors import (
+    clearance_facts,
+    client_facts,
+    finding_facts_by_screening,
+    stale_after_days,
+    type_facts,
+)
 from sessions.booking import gate
 from sessions.flags.services import Baseline
 from sessions.localtime import local_date
@@ -145,26 +151,10 @@ class ScanFacts:
 
 def _screenings(client_ids) -> dict[int, list[_Screening]]:
     rows = list(Screening.objects.filter(client_id__in=client_ids).values_list("pk", "client_id", "taken_at", "source"))
-    findings: dict[int, list[rules.FindingFacts]] = defaultdict(list)
-    # In the findings' own order (the catalogue's), as a prefetch would give them.
-    for finding in (
-        Finding.objects.filter(screening_id__in=[row[0] for row in rows])
-        .select_related("contraindication")
-        .only(
-            "screening_id",
-            "note",
-            "details",
-            "contraindication__code",
-            "contraindication__kind",
-            "contraindication__name_uk",
-            "contraindication__name_en",
-            "contraindication__is_day_of",
-        )
-    ):
-        findings[finding.screening_id].append(finding_facts(finding))
+    findings = finding_facts_by_screening(row[0] for row in rows)
     by_client: dict[int, list[_Screening]] = defaultdict(list)
     for pk, client_id, taken_at, source in rows:
-        facts = rules.ScreeningFacts(taken_on=timezone.localdate(taken_at), findings=tuple(findings[pk]), pk=pk)
+        facts = rules.ScreeningFacts(taken_on=timezone.localdate(taken_at), findings=findings.get(pk, ()), pk=pk)
         by_client[client_id].append(_Screening(pk=pk, taken_at=taken_at, source=source, facts=facts))
     return by_client
 

