@@ -783,22 +783,32 @@ RACE_SLOTS = 4
 
 
 def _race_subjects(s: Subjects) -> dict:
-    """Four free times two weeks ahead (distinct masseurs and rooms) and eight clean clients free that day."""
+    """Four free times two weeks ahead and eight clean clients free that day. The times have distinct
+    masseurs and rooms where the parlor has enough (scale 1); a small parlor (scale 0.1: three masseurs)
+    shares them between times two hours apart, which then also queue on the masseur's day lock."""
     from sessions.booking.page_selectors import verdict_on
 
-    # Two weeks ahead and later the days are about a third booked: free times for four masseurs.
-    for ahead in range(15, 25):
-        day = s.today + datetime.timedelta(days=ahead)
+    def times_on(day: datetime.date, *, distinct: bool) -> list:
         chosen, masseurs, rooms = [], set(), set()
         for slot in availability.free_slots(massage_type=s.classic, start_date=day, end_date=day):
-            room = next((r for r in slot.rooms if r.pk not in rooms), None)
-            if slot.masseur.pk in masseurs or room is None:
+            room = next((r for r in slot.rooms if not distinct or r.pk not in rooms), None)
+            if room is None or (distinct and slot.masseur.pk in masseurs):
                 continue
             if any(abs(slot.starts_at - other[0]) < datetime.timedelta(hours=2) for other in chosen):
                 continue  # apart, so one client may win several of them
             chosen.append((slot.starts_at, slot.masseur, room))
             masseurs.add(slot.masseur.pk)
             rooms.add(room.pk)
+            if len(chosen) == RACE_SLOTS:
+                break
+        return chosen
+
+    # Two weeks ahead and later the days are about a third booked: free times for four masseurs.
+    chosen = []
+    for distinct in (True, False):
+        for ahead in range(15, 25):
+            day = s.today + datetime.timedelta(days=ahead)
+            chosen = times_on(day, distinct=distinct)
             if len(chosen) == RACE_SLOTS:
                 break
         if len(chosen) == RACE_SLOTS:
