@@ -548,14 +548,19 @@ def build_grid(
     for index in range(count):
         minutes = low + index * step
         cells = []
+        # The day view's columns all share one day: its row's instant is made once, not once a column.
+        instants: dict[datetime.date, datetime.datetime] = {}
         for column, layout in zip(columns, layouts, strict=True):
             placed = layout.get(index)
+            if placed is None or placed[0] == "start":
+                starts_at = instants.get(column.day)
+                if starts_at is None:
+                    starts_at = instants[column.day] = _instant(column.day, minutes, tz)
             if placed is None:
-                cell = _empty_cell(column, _instant(column.day, minutes, tz), now=now, free_cell=free_cell)
+                cell = _empty_cell(column, starts_at, now=now, free_cell=free_cell)
                 cell.column = column
                 cells.append(cell)
             elif placed[0] == "start":
-                starts_at = _instant(column.day, minutes, tz)
                 cells.append(Cell("appointment", starts_at, rowspan=placed[2], entry=placed[1], column=column))
         label = datetime.time((minutes // 60) % 24, minutes % 60)
         rows.append((label, cells))
