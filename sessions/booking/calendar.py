@@ -205,14 +205,23 @@ ENTRY_FIELDS = (
 )
 
 
+# The related rows every appointment of a page shares among a few dozen (masseurs, rooms, massage types):
+# each is made once a page from annotated columns instead of once an appointment by select_related.
+_SHARED = {
+    "masseur": ("display_name", "user_id", "is_active"),
+    "room": ("name", "is_active"),
+    "massage_type": ("name_uk", "name_en"),
+}
+
+
 def _appointments(condition: Q) -> list[Appointment]:
     """Appointments matching the condition with the fields an entry shows: one query. The course's planned
     sessions come by a subquery on its primary key (a join made the planner hash every course ever); the
     phone as stored, not parsed (international_phone formats it)."""
-    return list(
+    appointments = list(
         Appointment.objects.filter(condition)
-        .select_related("client", "masseur", "room", "massage_type")
-        .only(*ENTRY_FIELDS)
+        .select_related("client")
+        .only(*(f for f in ENTRY_FIELDS if f.split("__")[0] not in _SHARED), *(f"{rel}_id" for rel in _SHARED))
         .annotate(
             course_number=_course_number(),
             open_flag_count=open_flags_count(),
@@ -220,9 +229,32 @@ def _appointments(condition: Q) -> list[Appointment]:
                 Course.objects.filter(pk=OuterRef("course_id")).order_by().values("planned_sessions")
             ),
             client_phone=ExpressionWrapper(F("client__phone"), output_field=CharField()),
+            **{f"_shared_{rel}_{name}": F(f"{rel}__{name}") for rel, names in _SHARED.items() for name in names},
         )
         .order_by("starts_at", "masseur__display_name", "pk")
     )
+    _share_related(appointments)
+    return appointments
+
+
+def _share_related(appointments: list[Appointment]) -> None:
+    """Give each appointment its masseur, room and massage type as select_related would (those columns only,
+    the rest deferred), one instance per row of theirs."""
+    for rel, names in _SHARED.items():
+        field = Appointment._meta.get_field(rel)
+        model = field.related_model
+        # from_db takes the loaded values in the model's field order.
+        loaded = [f.attname for f in model._meta.concrete_fields if f.primary_key or f.attname in names]
+        made: dict[int, object] = {}
+        for appointment in appointments:
+            pk = getattr(appointment, field.attname)
+            instance = made.get(pk)
+            if instance is None:
+                values = [
+                    pk if a == model._meta.pk.attname else getattr(appointment, f"_shared_{rel}_{a}") for a in loaded
+                ]
+                instance = made[pk] = model.from_db(Appointment.objects.db, loaded, values)
+            field.set_cached_value(appointment, instance)
 
 
 def _entries(

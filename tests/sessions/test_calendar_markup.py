@@ -2,6 +2,7 @@
 free-room search once a row rather than once a cell."""
 
 import pytest
+from django.db.models import Q
 
 from sessions.booking import calendar
 from sessions.models import Appointment
@@ -65,3 +66,26 @@ def test_day_view_draws_a_not_live_entry_only_below_the_grid(reception_client, s
 
     assert f'data-appointment="{cancelled.pk}"' in page
     assert 'data-testid="calendar-entry"' not in page
+
+
+def test_day_view_makes_each_masseur_room_and_type_once_with_what_an_entry_shows(
+    staff,  # noqa: F811
+    django_assert_num_queries,
+):
+    room = staff["rooms"][0]
+    first = book(staff["olena"], at=local(MONDAY, 9), room=room, massage_type=staff["type"])
+    second = book(staff["olena"], at=local(MONDAY, 11), room=room, massage_type=staff["type"])
+
+    loaded = {a.pk: a for a in calendar._appointments(Q(masseur=staff["olena"]))}
+
+    one, two = loaded[first.pk], loaded[second.pk]
+    with django_assert_num_queries(0):
+        assert one.masseur is two.masseur and one.room is two.room and one.massage_type is two.massage_type
+        assert (one.masseur.display_name, one.masseur.user_id, one.masseur.is_active) == (
+            "Олена",
+            staff["olena"].user_id,
+            True,
+        )
+        assert (one.room.name, one.room.is_active) == ("Room A", True)
+        assert one.massage_type.name == staff["type"].name
+    assert one.masseur == staff["olena"]
