@@ -20,6 +20,7 @@ two touch; the later one then moves down a row, its own times still shown.
 
 import datetime
 import functools
+import html
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -29,8 +30,11 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import CharField, Count, ExpressionWrapper, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from phonenumber_field.phonenumber import to_python as phone_number
 
@@ -201,14 +205,23 @@ ENTRY_FIELDS = (
 )
 
 
+# The related rows every appointment of a page shares among a few dozen (masseurs, rooms, massage types):
+# each is made once a page from annotated columns instead of once an appointment by select_related.
+_SHARED = {
+    "masseur": ("display_name", "user_id", "is_active"),
+    "room": ("name", "is_active"),
+    "massage_type": ("name_uk", "name_en"),
+}
+
+
 def _appointments(condition: Q) -> list[Appointment]:
     """Appointments matching the condition with the fields an entry shows: one query. The course's planned
     sessions come by a subquery on its primary key (a join made the planner hash every course ever); the
     phone as stored, not parsed (international_phone formats it)."""
-    return list(
+    appointments = list(
         Appointment.objects.filter(condition)
-        .select_related("client", "masseur", "room", "massage_type")
-        .only(*ENTRY_FIELDS)
+        .select_related("client")
+        .only(*(f for f in ENTRY_FIELDS if f.split("__")[0] not in _SHARED), *(f"{rel}_id" for rel in _SHARED))
         .annotate(
             course_number=_course_number(),
             open_flag_count=open_flags_count(),
@@ -216,9 +229,32 @@ def _appointments(condition: Q) -> list[Appointment]:
                 Course.objects.filter(pk=OuterRef("course_id")).order_by().values("planned_sessions")
             ),
             client_phone=ExpressionWrapper(F("client__phone"), output_field=CharField()),
+            **{f"_shared_{rel}_{name}": F(f"{rel}__{name}") for rel, names in _SHARED.items() for name in names},
         )
         .order_by("starts_at", "masseur__display_name", "pk")
     )
+    _share_related(appointments)
+    return appointments
+
+
+def _share_related(appointments: list[Appointment]) -> None:
+    """Give each appointment its masseur, room and massage type as select_related would (those columns only,
+    the rest deferred), one instance per row of theirs."""
+    for rel, names in _SHARED.items():
+        field = Appointment._meta.get_field(rel)
+        model = field.related_model
+        # from_db takes the loaded values in the model's field order.
+        loaded = [f.attname for f in model._meta.concrete_fields if f.primary_key or f.attname in names]
+        made: dict[int, object] = {}
+        for appointment in appointments:
+            pk = getattr(appointment, field.attname)
+            instance = made.get(pk)
+            if instance is None:
+                values = [
+                    pk if a == model._meta.pk.attname else getattr(appointment, f"_shared_{rel}_{a}") for a in loaded
+                ]
+                instance = made[pk] = model.from_db(Appointment.objects.db, loaded, values)
+            field.set_cached_value(appointment, instance)
 
 
 def _entries(
@@ -350,6 +386,136 @@ class Grid:
     # [(local wall time, [cells of that row, the ones covered by a taller cell left out])]
     rows: list[tuple[datetime.time, list[Cell]]]
 
+    def lines(self, *, can_move: bool, show_masseur: bool = False, show_room: bool = False) -> list[str]:
+        """The table rows' markup, each row's heading and cells, as sessions/_calendar_grid.html once drew
+        them with its own tags: a full day is over a thousand cells and a few hundred entries, at ~20 µs a
+        template tag. Every value is escaped here; the template marks nothing else safe."""
+        texts = _CellTexts(
+            tz=timezone.get_current_timezone(),
+            can_move=can_move,
+            show_masseur=show_masseur,
+            show_room=show_room,
+            book_title=conditional_escape(gettext("Book at this time")),
+            drag_title=conditional_escape(gettext("Drag to another time or masseur to move it")),
+            course_title=conditional_escape(gettext("Session of the course")),
+            drops={id(column): _drop_attrs(column) for column in self.columns} if can_move else {},
+        )
+        lines = []
+        for time, cells in self.rows:
+            label = f"{time:%H:%M}" if time.minute == 0 else f'<span class="small">{time:%H:%M}</span>'
+            parts = [f'<th scope="row" class="text-muted fw-normal text-nowrap">{label}</th>']
+            parts.extend(_cell_markup(cell, texts) for cell in cells)
+            lines.append(mark_safe("".join(parts)))  # every value in it escaped by _cell_markup
+        return lines
+
+
+@dataclass(frozen=True)
+class _CellTexts:
+    """What every cell's markup is made with, looked up once per page."""
+
+    tz: datetime.tzinfo
+    can_move: bool
+    show_masseur: bool
+    show_room: bool
+    book_title: str
+    drag_title: str
+    course_title: str
+    drops: dict[int, str]  # id(column) -> its drop attributes
+
+
+def _cell_markup(cell: "Cell", texts: _CellTexts) -> str:
+    if cell.kind == "appointment":
+        return _entry_markup(cell, texts)
+    if cell.kind == "free":
+        drop = ""
+        if texts.can_move:
+            starts = cell.starts_at.astimezone(texts.tz).strftime("%Y-%m-%dT%H:%M")
+            drop = f' data-drop-starts="{starts}"{texts.drops.get(id(cell.column), "")}'
+        link = (
+            f'<a href="{conditional_escape(cell.book_url)}" class="d-block text-decoration-none text-success"'
+            f' data-testid="book-link" title="{texts.book_title}">+</a>'
+            if cell.book_url
+            else ""
+        )
+        return f'<td data-testid="free-cell"{drop}>{link}</td>'
+    if cell.kind == "past":
+        return '<td class="bg-light"></td>'
+    return '<td class="bg-secondary-subtle"></td>'
+
+
+def _escape(value) -> str:
+    """As the template escapes a value (django.utils.html.escape), without making a SafeString of each: a few
+    thousand a page. The entries' strings are plain, never marked safe."""
+    return html.escape(str(value))
+
+
+def _entry_markup(cell: "Cell", texts: _CellTexts) -> str:
+    """An appointment's cell: the status only, never a health detail (everyone who books sees the calendar);
+    the findings behind a hold only for who may see the health record (sessions/_hold_reason.html decides)."""
+    entry = cell.entry
+    e = _escape
+    drag = (
+        f' draggable="true" data-move-url="{e(entry.move_url)}" title="{texts.drag_title}"'
+        if texts.can_move and entry.move_url
+        else ""
+    )
+    times = e(entry.times)
+    when = f'<a href="{e(entry.url)}" class="link-dark">{times}</a>' if entry.url else times
+    flags = (
+        f'<span class="badge bg-danger" data-testid="flag-mark" title="{e(entry.flags_title)}">'
+        f"⚑ {e(entry.open_flags)}</span>"
+        if entry.open_flags
+        else ""
+    )
+    what = e(entry.type_name)
+    if texts.show_masseur:
+        what += f" · {e(entry.masseur_name)}"
+    if texts.show_room:
+        what += f" · {e(entry.room_name)}"
+    progress = (
+        f'<span class="badge bg-light text-dark border" data-testid="progress" title="{texts.course_title}">'
+        f"{e(entry.progress)}</span>"
+        if entry.progress
+        else ""
+    )
+    verdict = ""
+    if entry.verdict_marked:
+        status = entry.verdict.status
+        verdict = (
+            f'<span class="badge {e(status.badge)}" data-testid="verdict-badge" data-status="{e(status.value)}">'
+            f"{e(status.label)}</span>"
+        )
+    hold = (
+        render_to_string("sessions/_hold_reason.html", {"hold": entry.hold, "can_view_health": entry.health_visible})
+        if entry.hold
+        else ""
+    )
+    return (
+        f'<td rowspan="{cell.rowspan}" class="{e(entry.cell_class)}">\n'
+        f'<div class="small lh-sm" data-testid="calendar-entry" data-appointment="{e(entry.pk)}"'
+        f' data-status="{e(entry.status)}"{drag}>\n'
+        f'  <div class="fw-semibold">\n    {when}\n    {flags}\n  </div>\n'
+        f'  <div><a href="{e(entry.client_url)}">{e(entry.client_name)}</a></div>\n'
+        f'  <div class="text-muted">{what}</div>\n'
+        f"  <div>\n"
+        f'    <span class="badge {e(entry.status_badge)}" data-testid="status">{e(entry.status_label)}</span>\n'
+        f"    {progress}\n    {verdict}\n  </div>\n"
+        f"  {hold}\n"
+        f'  <div class="text-muted fst-italic">{e(entry.rest_until)}</div>\n'
+        f"</div></td>"
+    )
+
+
+def _drop_attrs(column: "Column | None") -> str:
+    """Where a drag onto the column's free cells moves an appointment to: its room or its masseur."""
+    if column is None:
+        return ""
+    if column.room and not column.masseur:
+        return f' data-drop-room="{column.room.pk}"'
+    if column.masseur:
+        return f' data-drop-masseur="{column.masseur.pk}"'
+    return ""
+
 
 def _minutes(instant: datetime.datetime, day: datetime.date, tz: ZoneInfo) -> int:
     """Local wall-clock minutes since midnight of `day` (past midnight keeps counting)."""
@@ -414,14 +580,19 @@ def build_grid(
     for index in range(count):
         minutes = low + index * step
         cells = []
+        # The day view's columns all share one day: its row's instant is made once, not once a column.
+        instants: dict[datetime.date, datetime.datetime] = {}
         for column, layout in zip(columns, layouts, strict=True):
             placed = layout.get(index)
+            if placed is None or placed[0] == "start":
+                starts_at = instants.get(column.day)
+                if starts_at is None:
+                    starts_at = instants[column.day] = _instant(column.day, minutes, tz)
             if placed is None:
-                cell = _empty_cell(column, _instant(column.day, minutes, tz), now=now, free_cell=free_cell)
+                cell = _empty_cell(column, starts_at, now=now, free_cell=free_cell)
                 cell.column = column
                 cells.append(cell)
             elif placed[0] == "start":
-                starts_at = _instant(column.day, minutes, tz)
                 cells.append(Cell("appointment", starts_at, rowspan=placed[2], entry=placed[1], column=column))
         label = datetime.time((minutes // 60) % 24, minutes % 60)
         rows.append((label, cells))
@@ -561,17 +732,18 @@ def day_calendar(
             for masseur in sorted(masseurs.values(), key=lambda m: (m.display_name, m.pk))
         ]
 
+        @functools.cache
+        def room_and_start(at: datetime.datetime) -> str:
+            """The booking link's query after the masseur: the same room is suggested in every column of a row,
+            so it is looked for once a row, not once a cell."""
+            room = free_room(rooms, room_busy, at)
+            return urlencode({"room": room.pk, "starts_at": _iso(at)} if room else {"starts_at": _iso(at)})
+
         def free_cell(column: Column, at: datetime.datetime) -> Cell:
             if base is None:
                 return Cell("free", at)
-            room = free_room(rooms, room_busy, at)
-            return Cell(
-                "free",
-                at,
-                book_url=booking_url(
-                    base, masseur=column.masseur.pk, room=room.pk if room else None, starts_at=_iso(at)
-                ),
-            )
+            # As booking_url(base, masseur=, room=, starts_at=) makes it.
+            return Cell("free", at, book_url=f"{base}?masseur={int(column.masseur.pk)}&{room_and_start(at)}")
 
     for column in columns:
         column.holiday, column.closed = holiday, closed is not None

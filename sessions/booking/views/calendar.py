@@ -73,12 +73,15 @@ def calendar_day(request, day: str | None = None):
         viewer=request.user,
         may_book_closed=request.user.has_perm(BOOK_ON_CLOSED_DAY),
     )
+    can_move = request.user.has_perm(MOVE_PERMISSION)
     context = {
         "calendar": data,
+        # By room each entry names its masseur; by masseur, its room.
+        "grid_lines": data.grid.lines(can_move=can_move, show_masseur=by == "rooms", show_room=by != "rooms"),
         "day": on,
         "by": by,
         "can_book": can_book,
-        "can_move": request.user.has_perm(MOVE_PERMISSION),
+        "can_move": can_move,
         "own_masseur_id": _own_sheet_with_health(request, data),
         **_nav(on, 1),
     }
@@ -127,6 +130,8 @@ def calendar_week(request, day: str | None = None):
         masseurs.append(masseur)
     context = {
         "calendar": data,
+        # The week has no dragging; its entries name their room.
+        "grid_lines": data.grid.lines(can_move=False, show_room=True),
         "masseur": masseur,
         "masseurs": masseurs,
         "day": on,
