@@ -512,6 +512,18 @@ def plan_booked(appointment: Appointment, *, now=None, screening_taken_at=UNKNOW
     return []
 
 
+def _due_now(appointment: Appointment, kind: str, *, now) -> Reminder:
+    """The email about what just happened to the appointment (booked, moved, cancelled), due now."""
+    return _ensure(
+        key=appointment_key(appointment, kind),
+        client_id=appointment.client_id,
+        kind=kind,
+        due_at=now,
+        appointment=appointment,
+        course_id=appointment.course_id,
+    )
+
+
 def plan_booked_by_client(appointment: Appointment, *, now=None, screening_taken_at=UNKNOWN) -> list[Reminder]:
     """The client booked it themselves (online, or taking a waiting-list offer): its reminders, and a
     "booked" email now with the calendar file. Returns what is due now."""
@@ -519,16 +531,7 @@ def plan_booked_by_client(appointment: Appointment, *, now=None, screening_taken
     plan_booked(appointment, now=now, screening_taken_at=screening_taken_at)
     if not _is_upcoming(appointment, now):
         return []
-    return [
-        _ensure(
-            key=appointment_key(appointment, Kind.BOOKED),
-            client_id=appointment.client_id,
-            kind=Kind.BOOKED,
-            due_at=now,
-            appointment=appointment,
-            course_id=appointment.course_id,
-        )
-    ]
+    return [_due_now(appointment, Kind.BOOKED, now=now)]
 
 
 def plan_moved(appointment: Appointment, *, now=None) -> list[Reminder]:
@@ -543,16 +546,7 @@ def plan_moved(appointment: Appointment, *, now=None) -> list[Reminder]:
     _plan_one(appointment, now=now)
     if not _is_upcoming(appointment, now):
         return []
-    return [
-        _ensure(
-            key=appointment_key(appointment, Kind.MOVED),
-            client_id=appointment.client_id,
-            kind=Kind.MOVED,
-            due_at=now,
-            appointment=appointment,
-            course_id=appointment.course_id,
-        )
-    ]
+    return [_due_now(appointment, Kind.MOVED, now=now)]
 
 
 def plan_cancelled(appointment: Appointment, *, now=None) -> list[Reminder]:
@@ -563,16 +557,7 @@ def plan_cancelled(appointment: Appointment, *, now=None) -> list[Reminder]:
         plan_many([], now=now, course_ids=[appointment.course_id])
     if appointment.starts_at <= now:
         return []
-    return [
-        _ensure(
-            key=appointment_key(appointment, Kind.CANCELLED),
-            client_id=appointment.client_id,
-            kind=Kind.CANCELLED,
-            due_at=now,
-            appointment=appointment,
-            course_id=appointment.course_id,
-        )
-    ]
+    return [_due_now(appointment, Kind.CANCELLED, now=now)]
 
 
 def plan_course_cancelled(course: Course, appointments: list[Appointment], *, now=None) -> list[Reminder]:
