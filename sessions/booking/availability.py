@@ -24,8 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from parlor import closures
-from parlor.models import MassageType, Masseur, Room, TimeOff, WorkingHours
+from parlor.models import ClosedDay, MassageType, Masseur, Room, TimeOff, WorkingHours
 from sessions.localtime import kyiv
 
 UTC = datetime.UTC
@@ -221,11 +220,15 @@ def load(
     exclude_appointment_pk: int | None = None,
     closed: frozenset[datetime.date] | None = None,
 ) -> AvailabilityData:
-    """Load hours, time off, rooms, live appointments and closed days for the days: five queries, whatever
-    the staff size.
+    """Load hours, time off, rooms, live appointments and closed days for the days: one statement, whatever
+    the staff size or the number of days.
 
     Masseurs: active and qualified for the massage type (only `masseur` when given). `closed`: the closed
-    days when the caller has them already (then four queries).
+    days when the caller has them already.
+
+    Why one hand-written statement: at a day's size the five ORM queries this used to be cost more in
+    Django's per-query work (~1 ms each here) than PostgreSQL needs for all of them; each part comes back
+    as one JSON value and no timestamp text is parsed (epoch seconds).
     """
     from sessions.models import Appointment
 
@@ -236,48 +239,55 @@ def load(
     # starting that long before a day can still block its first minutes; the
     # bounds on starts_at alone let the day view's index serve this.
     appointments_reach = Q()
-    time_off_reach = Q()
     for lo, hi in ranges:
         appointments_reach |= Q(starts_at__gte=lo - MAX_BLOCK, starts_at__lt=hi + MAX_BLOCK)
-        time_off_reach |= Q(starts_at__lt=hi + MAX_BLOCK, ends_at__gt=lo - MAX_BLOCK)
-
-    qualified = Masseur.objects.filter(is_active=True, qualifications=massage_type)
-    if masseur is not None:
-        qualified = qualified.filter(pk=masseur.pk)
-
-    # 1. Working hours with their masseurs (masseurs without hours are never free).
-    masseurs: dict[int, Masseur] = {}
-    hours: dict[int, dict[int, list[tuple[datetime.time, datetime.time]]]] = defaultdict(lambda: defaultdict(list))
-    weekdays = {day.weekday() for day in days}
-    for interval in WorkingHours.objects.filter(masseur__in=qualified, weekday__in=weekdays).select_related("masseur"):
-        masseurs[interval.masseur_id] = interval.masseur
-        hours[interval.masseur_id][interval.weekday].append((interval.starts, interval.ends))
-
-    masseur_busy: dict[int, list[Interval]] = defaultdict(list)
-    # 2. Time off of those masseurs.
-    for masseur_id, starts_at, ends_at in TimeOff.objects.filter(time_off_reach, masseur__in=qualified).values_list(
-        "masseur_id", "starts_at", "ends_at"
-    ):
-        masseur_busy[masseur_id].append((starts_at, ends_at))
-
-    # 3. Rooms in use.
-    rooms = list(Room.objects.filter(is_active=True).order_by("name"))
-
-    # 4. Live appointments of every masseur and room in those days: the rooms
-    # are shared by all masseurs, so this one is not filtered by masseur.
     appointments = Appointment.objects.filter(appointments_reach).exclude(status__in=Appointment.NOT_LIVE)
     if exclude_appointment_pk is not None:
         appointments = appointments.exclude(pk=exclude_appointment_pk)
+    live_sql, live_params = appointments.values(
+        "room_id", "masseur_id", "starts_at", "blocks_until"
+    ).query.sql_with_params()
+    weekdays = sorted({day.weekday() for day in days})
+    reach = [(lo - MAX_BLOCK, hi + MAX_BLOCK) for lo, hi in ranges]
+    want_closed = closed is None and bool(days)
+    only = masseur.pk if masseur is not None else None
+    params = [
+        only,
+        only,
+        massage_type.pk,
+        weekdays,
+        [lo for lo, _hi in reach],
+        [hi for _lo, hi in reach],
+        want_closed,
+        days[0] if days else None,
+        days[-1] if days else None,
+        *live_params,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_load_sql(live_sql), params)
+        hours_rows, room_rows, time_off_rows, closed_rows, busy_rows = cursor.fetchone()
+
+    masseurs: dict[int, Masseur] = {}
+    hours: dict[int, dict[int, list[tuple[datetime.time, datetime.time]]]] = defaultdict(lambda: defaultdict(list))
+    for pk, user_id, display_name, is_active, weekday, starts, ends in hours_rows or ():
+        if pk not in masseurs:
+            masseurs[pk] = Masseur.from_db(connection.alias, _MASSEUR_FIELDS, (pk, user_id, display_name, is_active))
+        hours[pk][weekday].append((datetime.time.fromisoformat(starts), datetime.time.fromisoformat(ends)))
+    rooms = [Room.from_db(connection.alias, _ROOM_FIELDS, tuple(row)) for row in room_rows or ()]
+
+    instant = datetime.datetime.fromtimestamp
+    masseur_busy: dict[int, list[Interval]] = defaultdict(list)
+    for masseur_id, lo, hi in time_off_rows or ():
+        masseur_busy[masseur_id].append((instant(lo, UTC), instant(hi, UTC)))
     room_busy: dict[int, list[Interval]] = defaultdict(list)
-    for room_id, masseur_id, busy in _busy_by_room_and_masseur(appointments, masseur_ids=list(masseurs)):
+    for room_id, masseur_id, los, his in busy_rows or ():
+        busy = [(instant(lo, UTC), instant(hi, UTC)) for lo, hi in zip(los, his, strict=True)]
         if masseur_id is None:
             room_busy[room_id] += busy
         else:
             masseur_busy[masseur_id] += busy
-
-    # 5. The days the parlor is closed.
     if closed is None:
-        closed = frozenset(closures.closed_days(days[0], days[-1])) if days else frozenset()
+        closed = frozenset(datetime.date.fromisoformat(day) for day in closed_rows or ())
 
     return AvailabilityData(
         tz=tz,
@@ -290,27 +300,46 @@ def load(
     )
 
 
-def _busy_by_room_and_masseur(appointments, *, masseur_ids: list[int]) -> list[tuple[int | None, int | None, list]]:
-    """The merged busy time of each room (masseur None) and of each of the masseurs (room None) over the
-    appointments: one query. PostgreSQL merges (range_agg) and sends the bounds as epoch seconds: a
-    week's ~1,500 appointments become a few hundred intervals, and no timestamp text is parsed."""
-    inner, params = appointments.values("room_id", "masseur_id", "starts_at", "blocks_until").query.sql_with_params()
-    sql = (
-        "SELECT room_id, masseur_id,"
-        " array_agg(extract(epoch FROM lower(busy))::float8 ORDER BY lower(busy)),"
-        " array_agg(extract(epoch FROM upper(busy))::float8 ORDER BY lower(busy))"
-        " FROM (SELECT room_id, masseur_id, unnest(range_agg(tstzrange(starts_at, blocks_until))) AS busy"
-        f" FROM ({inner}) AS live GROUP BY GROUPING SETS ((room_id), (masseur_id))) AS merged"
-        " WHERE masseur_id IS NULL OR masseur_id = ANY(%s) GROUP BY room_id, masseur_id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, masseur_ids])
-        rows = cursor.fetchall()
-    instant = datetime.datetime.fromtimestamp
-    return [
-        (room_id, masseur_id, [(instant(lo, UTC), instant(hi, UTC)) for lo, hi in zip(los, his, strict=True)])
-        for room_id, masseur_id, los, his in rows
-    ]
+_MASSEUR_FIELDS = ["id", "user_id", "display_name", "is_active"]
+_ROOM_FIELDS = ["id", "name", "notes", "is_active"]
+
+
+def _load_sql(live_sql: str) -> str:
+    """The statement of `load`, around the live appointments' query (`live_sql`, its parameters last).
+
+    Busy time is merged in PostgreSQL (range_agg) per room and per masseur, sent as epoch seconds: a week's
+    ~1,500 appointments become a few hundred intervals. The rooms are shared by all masseurs, so their busy
+    time is not filtered by masseur."""
+    qualifications = Masseur.qualifications.through._meta
+    return f"""
+        WITH qualified AS (
+            SELECT m.id, m.user_id, m.display_name, m.is_active FROM {Masseur._meta.db_table} m
+            WHERE m.is_active AND (%s::int IS NULL OR m.id = %s::int)
+            AND EXISTS (SELECT 1 FROM {qualifications.db_table} q WHERE q.masseur_id = m.id AND q.massagetype_id = %s)
+        )
+        SELECT
+            (SELECT json_agg(json_build_array(m.id, m.user_id, m.display_name, m.is_active, h.weekday, h.starts,
+                    h.ends) ORDER BY m.id, h.weekday, h.starts)
+                FROM qualified m JOIN {WorkingHours._meta.db_table} h ON h.masseur_id = m.id
+                WHERE h.weekday = ANY(%s::int[])),
+            (SELECT json_agg(json_build_array(r.id, r.name, r.notes, r.is_active) ORDER BY r.name)
+                FROM {Room._meta.db_table} r WHERE r.is_active),
+            (SELECT json_agg(json_build_array(t.masseur_id, extract(epoch FROM t.starts_at)::float8,
+                    extract(epoch FROM t.ends_at)::float8))
+                FROM {TimeOff._meta.db_table} t
+                WHERE t.masseur_id IN (SELECT id FROM qualified)
+                AND EXISTS (SELECT 1 FROM unnest(%s::timestamptz[], %s::timestamptz[]) AS reach(lo, hi)
+                            WHERE t.starts_at < reach.hi AND t.ends_at > reach.lo)),
+            (SELECT json_agg(c.day) FROM {ClosedDay._meta.db_table} c WHERE %s AND c.day BETWEEN %s AND %s),
+            (SELECT json_agg(json_build_array(room_id, masseur_id, los, his)) FROM (
+                SELECT room_id, masseur_id,
+                    array_agg(extract(epoch FROM lower(busy))::float8 ORDER BY lower(busy)) AS los,
+                    array_agg(extract(epoch FROM upper(busy))::float8 ORDER BY lower(busy)) AS his
+                FROM (SELECT room_id, masseur_id, unnest(range_agg(tstzrange(starts_at, blocks_until))) AS busy
+                      FROM ({live_sql}) AS live GROUP BY GROUPING SETS ((room_id), (masseur_id))) AS merged
+                WHERE masseur_id IS NULL OR masseur_id IN (SELECT id FROM qualified)
+                GROUP BY room_id, masseur_id) AS busy)
+    """
 
 
 def free_slots(

@@ -516,8 +516,8 @@ def test_course_propose_query_count_does_not_grow_with_the_course(world, django_
     for weekday in range(1, 7):
         WorkingHoursFactory(masseur=world.masseur, weekday=weekday, starts=datetime.time(9), ends=datetime.time(13))
 
-    # The masseur's qualification, hours, time off, closed days, the four of availability.load, the client's.
-    with django_assert_num_queries(9):
+    # The masseur's qualification, hours, time off, closed days, availability.load's one, the client's.
+    with django_assert_num_queries(6):
         proposals = course_propose(
             client=world.client,
             massage_type=world.massage_type,
