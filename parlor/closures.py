@@ -3,6 +3,7 @@ manager closed (ClosedDay). Pages mark the holidays; availability, course propos
 checks ask which days are closed."""
 
 import datetime
+import functools
 
 import holidays
 from django.utils.translation import get_language
@@ -22,10 +23,20 @@ def public_holidays(start: datetime.date, end: datetime.date) -> dict[datetime.d
     """Ukraine's public holidays from start to end inclusive, named in the page's language. No query."""
     if end < start:
         return {}
-    calendar = holidays.country_holidays(
-        "UA", years=range(start.year, end.year + 1), categories=_CATEGORIES, language=_language()
-    )
-    return {day: name for day, name in sorted(calendar.items()) if start <= day <= end}
+    language = _language()
+    return {
+        day: name
+        for year in range(start.year, end.year + 1)
+        for day, name in _year(year, language)
+        if start <= day <= end
+    }
+
+
+@functools.lru_cache(maxsize=64)
+def _year(year: int, language: str) -> tuple[tuple[datetime.date, str], ...]:
+    # The package builds a year's calendar anew on every call (~1 ms): every calendar page asks.
+    calendar = holidays.country_holidays("UA", years=year, categories=_CATEGORIES, language=language)
+    return tuple(sorted(calendar.items()))
 
 
 def closed_days(start: datetime.date, end: datetime.date) -> dict[datetime.date, ClosedDay]:

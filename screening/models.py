@@ -134,8 +134,19 @@ class Screening(AppendOnlyModel):
         indexes = [
             # The latest screening per client (verdicts, history):
             # WHERE client_id = %s [AND taken_at < %s] ORDER BY taken_at DESC,
-            # and DISTINCT ON (client_id) for many clients at once.
-            models.Index(F("client"), F("taken_at").desc(), name="screening_scr_client_taken"),
+            # and DISTINCT ON (client_id) for many clients at once. The columns a calendar's verdicts read
+            # (selectors._screening_rows) are included, so those pages read the index only.
+            models.Index(fields=["client", "-taken_at"], include=["source", "id"], name="screening_scr_client_taken"),
+            # The staff screening in force per client (selectors._in_force_between's subquery, once a row):
+            # WHERE client_id = %s AND source = 'staff' AND taken_at < %s ORDER BY taken_at DESC, id DESC
+            # LIMIT 1, read off the index without a sort.
+            models.Index(
+                F("client"),
+                F("taken_at").desc(),
+                F("id").desc(),
+                condition=Q(source="staff"),
+                name="screening_staff_client_taken",
+            ),
         ]
 
     def __str__(self):

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from clients.allergens import allergen_label
 from parlor.formats import day_long
@@ -178,6 +178,20 @@ AREAS: dict[str, str] = {
     "sacrum-coccyx": gettext_lazy("sacrum and coccyx (pregnancy)"),
 }
 UNIVERSAL_AREAS = tuple(code for code, rule in RULES.items() if rule.universal)
+
+# language -> area code -> name. Every verdict names the universal areas at least: a calendar judges a
+# few hundred clients a page, and translating each lazy name each time was a tenth of that.
+_AREA_NAMES: dict[str | None, dict[str, str]] = {}
+
+
+def area_names() -> Mapping[str, str]:
+    """AREAS in the active language."""
+    language = get_language()
+    names = _AREA_NAMES.get(language)
+    if names is None:
+        names = _AREA_NAMES[language] = {code: str(name) for code, name in AREAS.items()}
+    return names
+
 
 # A code the manager adds to the catalogue later has no entry above; its kind
 # decides, on the careful side.
@@ -481,12 +495,13 @@ def evaluate(
         )
 
     direction = next((a.direction for a in out.adaptations if a.direction), DIRECTION_BOTTOM_UP)
+    names = area_names()
     return Verdict(
         status=max(out.statuses, key=lambda s: s.severity),
         blockers=tuple(out.blockers),
         missing_clearances=tuple(out.missing),
         adaptations=tuple(out.adaptations),
-        avoid_areas=tuple(Concern(code, str(AREAS.get(code, code))) for code in out.areas),
+        avoid_areas=tuple(Concern(code, names.get(code, code)) for code in out.areas),
         direction=direction,
         reasons=tuple(out.reasons),
         allergens=tuple(sorted(allergens)),

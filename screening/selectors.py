@@ -6,7 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clients.models import Client
@@ -104,6 +105,10 @@ def facts_in_force(screenings: Iterable[Screening]) -> rules.ScreeningFacts | No
     return rules.combine(screening_facts(staff), [screening_facts(r) for r in reports])
 
 
+# Earlier than any screening: "no staff screening yet" in the comparison below.
+_BEFORE_ALL = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+
+
 def _in_force_between(queryset: QuerySet, *, first: datetime.datetime, last: datetime.datetime) -> QuerySet:
     """The screenings taken before `last` from each client's newest staff screening before `first` on (all of
     them for a client staff had not screened by then): with first == last, those still in force by then (the
@@ -113,10 +118,11 @@ def _in_force_between(queryset: QuerySet, *, first: datetime.datetime, last: dat
         .order_by("-taken_at", "-pk")
         .values("taken_at")[:1]
     )
+    # Coalesce: the subquery runs once a row (staff_at IS NULL OR taken_at >= staff_at ran it twice).
     return (
         queryset.filter(taken_at__lt=last)
-        .annotate(staff_at=Subquery(staff_then))
-        .filter(Q(staff_at__isnull=True) | Q(taken_at__gte=F("staff_at")))
+        .annotate(staff_at=Coalesce(Subquery(staff_then), Value(_BEFORE_ALL)))
+        .filter(taken_at__gte=F("staff_at"))
         .order_by("client_id", "-taken_at", "-pk")
     )
 

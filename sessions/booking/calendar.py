@@ -156,6 +156,18 @@ class Entry:
     # What may be dragged to another time on the day view (the move's own rule).
     movable_statuses = Appointment.UPCOMING
 
+    def sheet_cells(self) -> str:
+        """The printed day sheet's cells of this entry but the health one (sessions/_day_sheets.html adds that
+        on the masseur's own sheet): a whole day's sheets are a few hundred rows, and drawing them with
+        template tags was most of the day page's template. Every value escaped."""
+        e = _escape
+        phone = f'<br><span class="small">{e(self.client_phone)}</span>' if self.client_phone else ""
+        status = f'<br><span class="small">{e(self.sheet_status)}</span>' if self.sheet_status else ""
+        return mark_safe(  # every value in it escaped
+            f'<td class="text-nowrap">{e(self.times)}</td><td>{e(self.client_name)}{phone}</td>'
+            f"<td>{e(self.room_name)}</td><td>{e(self.type_name)}</td><td>{e(self.progress or '—')}{status}</td>"
+        )
+
 
 def _course_number() -> Subquery:
     """How many live sessions of the appointment's course start no later than it: its number, e.g. 4 of 10."""

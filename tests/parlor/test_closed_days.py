@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from parlor import closures, services
 from parlor.models import ClosedDay
@@ -31,6 +32,18 @@ def test_public_holidays_speak_the_page_language(settings):
     assert closures.public_holidays(datetime.date(2027, 8, 24), datetime.date(2027, 8, 24)) == {
         datetime.date(2027, 8, 24): "День незалежності України"
     }
+
+
+def test_public_holidays_follow_the_language_of_each_call_though_a_year_is_kept():
+    day = datetime.date(2027, 8, 24)
+    names = []
+    for language in ("uk", "en", "uk"):
+        with translation.override(language):
+            names.append(closures.public_holidays(day, day)[day])
+    assert names == ["День незалежності України", "Independence Day", "День незалежності України"]
+    # Across a new year, each year's holidays.
+    span = closures.public_holidays(datetime.date(2027, 12, 20), datetime.date(2028, 1, 2))
+    assert list(span) == [datetime.date(2027, 12, 25), datetime.date(2028, 1, 1)]
 
 
 def test_no_day_is_closed_by_default():

@@ -108,6 +108,16 @@ def test_verdicts_for_days_name_findings_in_the_active_language(clients):
         assert bulk[(DAY, clients["blocked"].pk)].blockers[0].name == "Oncological disease"
 
 
+def test_the_areas_never_worked_are_named_in_the_language_active_at_each_call(clients):
+    # The names are made once a language (screening.rules.area_names): a page in the other one must not get them.
+    names = {}
+    for language in ("uk", "en", "uk"):
+        with translation.override(language):
+            verdict = selectors.verdicts_for_days({DAY: [clients["plain"]]})[(DAY, clients["plain"].pk)]
+            names.setdefault(language, set()).add(next(a.name for a in verdict.avoid_areas if a.code == "heart-area"))
+    assert names == {"uk": {"ділянка серця"}, "en": {"the heart area"}}
+
+
 @pytest.mark.parametrize("days", [1, 7])
 def test_verdicts_for_days_take_three_queries_whatever_the_days_and_clients(clients, days, django_assert_num_queries):
     by_day = {day: list(clients.values()) for day in WEEK[:days]}
