@@ -133,8 +133,9 @@ def _in_force(queryset: QuerySet, end: datetime.datetime) -> QuerySet:
 
 
 def screening_in_force(*, client: Client, day: datetime.date) -> rules.ScreeningFacts | None:
-    """What the rules judge on `day`: the newest staff screening with later self-reports on top. Two queries."""
-    return facts_in_force(_in_force(Screening.objects.filter(client=client), _end_of(day)))
+    """What the rules judge on `day`: the newest staff screening with later self-reports on top. Two queries,
+    no model loaded (the booking asks this on every write)."""
+    return screenings_in_force_for_days({day: [client.pk]}).get((day, client.pk))
 
 
 def screening_in_force_before(*, client_id: int, instant: datetime.datetime) -> rules.ScreeningFacts | None:
@@ -153,10 +154,6 @@ def latest_screening(*, client: Client, day: datetime.date | None = None) -> Scr
     return _with_findings(queryset.order_by("-taken_at", "-pk")[:1]).first()
 
 
-def _valid_clearances(day: datetime.date) -> QuerySet:
-    return Clearance.objects.valid_on(day).select_related("covers_contraindication", "covers_massage_type")
-
-
 def verdict_for(
     *,
     client: Client,
@@ -170,13 +167,13 @@ def verdict_for(
     screening = screening_in_force(client=client, day=day)
     if day_of:
         screening = rules.with_day_of(screening, day_of, day)
-    clearances = _valid_clearances(day).filter(client=client)
+    clearances = clearances_for_days([client.pk], first=day, last=day).get(client.pk, [])
     return rules.evaluate(
         facts=client_facts(client),
         massage_type=type_facts(massage_type),
         day=day,
         screening=screening,
-        clearances=[clearance_facts(c) for c in clearances],
+        clearances=clearances,
         stale_after_days=stale_after_days(),
         course=course,
     )
