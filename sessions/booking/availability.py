@@ -352,7 +352,7 @@ def free_slots(
     now: datetime.datetime | None = None,
     exclude_appointment_pk: int | None = None,
 ) -> list[Slot]:
-    """Free slots of the massage type from start_date to end_date inclusive (local dates), in five queries;
+    """Free slots of the massage type from start_date to end_date inclusive (local dates), in one query;
     `exclude_appointment_pk`: as if that appointment were not booked (moving it)."""
     if end_date < start_date:
         raise ValidationError({"end_date": _("The end date must not be before the start date.")})

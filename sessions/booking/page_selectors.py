@@ -212,7 +212,7 @@ def repeat_of(value: str) -> QueryDict | None:
     """The new-course form filled in as a repeat of course `value` (its id): the same client, massage
     type, indication, length, cadence and weekdays, with the masseur and local time of its last session,
     from the next day that masseur is free at that time (or at all) within REPEAT_SEARCH_DAYS. None when
-    `value` names no course of a live client. Eight queries."""
+    `value` names no course of a live client. Four queries at most."""
     if not value.isdigit():
         return None
     course = (
@@ -299,7 +299,7 @@ def move_suggestions(
 ) -> list[MoveDay]:
     """Where the appointment could go: the free slots of its type from `start` (its own day, not before today)
     over MOVE_DAYS days, the client's other bookings left out, as if it were not booked. Same masseur first,
-    then the others. Six queries."""
+    then the others. Two queries."""
     now = now or timezone.now()
     start = max(start or local_date(appointment.starts_at), timezone.localdate())
     end = start + datetime.timedelta(days=MOVE_DAYS)

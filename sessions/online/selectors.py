@@ -56,7 +56,7 @@ def free_times(
     now: datetime.datetime | None = None,
 ) -> list[FreeTime]:
     """The start times of a local day when the type can be booked (with `masseur`, or anyone qualified),
-    at least MIN_NOTICE from now. Four queries."""
+    at least MIN_NOTICE from now. One query."""
     now = now or timezone.now()
     slots = availability.free_slots(
         massage_type=massage_type, start_date=day, end_date=day, masseur=masseur, step_minutes=STEP_MINUTES, now=now
@@ -72,7 +72,7 @@ def next_free_times(
     limit: int = 6,
     now: datetime.datetime | None = None,
 ) -> list[FreeTime]:
-    """The first `limit` free times from `after` on, within NEXT_TIMES_DAYS. Four queries."""
+    """The first `limit` free times from `after` on, within NEXT_TIMES_DAYS. One query."""
     now = now or timezone.now()
     start = max(after, now).astimezone(kyiv()).date()
     slots = availability.free_slots(
