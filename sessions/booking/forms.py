@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
 from parlor.models import WorkingHours
+from parlor.widgets import QuickSelect
 from sessions.models import MAX_COURSE_SESSIONS, MIN_COURSE_SESSIONS, Course
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -42,6 +43,8 @@ class ObjectChoiceField(forms.ChoiceField):
     """A select over objects the view loaded once. `objects` are what may be chosen; `shown`
     (default: all of them) is what the list offers, e.g. only the masseurs qualified for the type,
     while an unqualified one typed into the URL still gets a clear message from the form."""
+
+    widget = QuickSelect
 
     def __init__(self, *, objects=(), **kwargs):
         super().__init__(**kwargs)
@@ -243,15 +246,12 @@ class SessionRowForm(forms.Form):
     masseur = ObjectChoiceField(label=_("Masseur"))
     room = ObjectChoiceField(label=_("Room"))
 
-    def __init__(self, *args, masseurs=(), rooms=(), massage_type=None, **kwargs):
+    def __init__(self, *args, masseurs=(), rooms=(), massage_type=None, shown_masseurs=None, **kwargs):
         super().__init__(*args, **kwargs)
         # Offer the masseurs qualified for the course's type; booking still checks whoever is posted.
-        self.fields["masseur"].set_objects(
-            masseurs,
-            shown=[m for m in masseurs if any(q.pk == massage_type.pk for q in m.qualifications.all())]
-            if massage_type is not None
-            else None,
-        )
+        if shown_masseurs is None and massage_type is not None:
+            shown_masseurs = qualified_masseurs(masseurs, massage_type)
+        self.fields["masseur"].set_objects(masseurs, shown=shown_masseurs)
         self.fields["room"].set_objects(rooms)
         # Drawn by hand in a table row, not by crispy: the Bootstrap classes go on the widgets.
         for name, field in self.fields.items():
@@ -263,7 +263,21 @@ class SessionRowForm(forms.Form):
             field.widget.attrs["class"] = css
 
 
+def qualified_masseurs(masseurs, massage_type) -> list:
+    """The masseurs (qualifications prefetched) qualified for the massage type."""
+    return [m for m in masseurs if any(q.pk == massage_type.pk for q in m.qualifications.all())]
+
+
 class BaseSessionFormSet(forms.BaseFormSet):
+    def get_form_kwargs(self, index):
+        # Whom every row offers, worked out once for the schedule rather than once a row.
+        kwargs = super().get_form_kwargs(index)
+        if kwargs.get("massage_type") is not None and "shown_masseurs" not in kwargs:
+            if not hasattr(self, "_shown_masseurs"):
+                self._shown_masseurs = qualified_masseurs(kwargs.get("masseurs", ()), kwargs["massage_type"])
+            kwargs["shown_masseurs"] = self._shown_masseurs
+        return kwargs
+
     def clean(self):
         if any(self.errors):
             return
