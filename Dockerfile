@@ -39,5 +39,5 @@ RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin parlo
 USER parlor
 
 EXPOSE 8000
-CMD ["gunicorn", "parlor.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", \
+CMD ["gunicorn", "--config", "python:parlor.gunicorn_conf", "parlor.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", \
      "--logger-class", "parlor.logredact.RedactingGunicornLogger"]

@@ -55,6 +55,8 @@ class Gunicorn:
         self.process = subprocess.Popen(
             [
                 str(Path(sys.executable).with_name("gunicorn")),
+                "--config",
+                "python:parlor.gunicorn_conf",
                 "parlor.wsgi:application",
                 "--workers",
                 str(self.workers),

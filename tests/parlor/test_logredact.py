@@ -127,6 +127,7 @@ def test_gunicorns_access_log_has_no_token(tmp_path):
             sys.executable,
             "-m",
             "gunicorn",
+            "--config=python:parlor.gunicorn_conf",
             "parlor.wsgi:application",
             f"--bind=127.0.0.1:{port}",
             "--workers=1",
