@@ -2,7 +2,7 @@
 
 import datetime
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -603,13 +603,15 @@ def course_propose(
     masseur: Masseur | None = None,
     preferred_time: datetime.time | None = None,
     step_minutes: int = 15,
+    exclude_appointment_pks: Collection[int] = (),
 ) -> list[ProposedSession]:
     """A whole course schedule from free slots: the same masseur at about the same local time, on
     the days the cadence allows, the parlor is open and someone qualified works; each session with its
     conflicts and warnings (why it differs from what was asked). With no masseur chosen the asked time
     comes first: another qualified masseur (or room) at that time before another time. Nine queries
     whatever the length of the course. No client (a preview before the online
-    sign-in): nobody's own appointments are avoided."""
+    sign-in): nobody's own appointments are avoided. `exclude_appointment_pks`: as if those were not
+    booked (the holds a new online hold replaces)."""
     _validate_course_request(
         start_date=start_date, planned_sessions=planned_sessions, cadence=cadence, weekdays=weekdays
     )
@@ -657,12 +659,19 @@ def course_propose(
             # Skip a day the parlor is closed or nobody works; the cadence resumes from the next allowed day.
             day = _next_day(day + datetime.timedelta(days=1), cadence=cadence, weekdays=weekdays, first=True)
 
-    data = availability.load(massage_type=massage_type, days=days, closed=frozenset(closed))
+    data = availability.load(
+        massage_type=massage_type,
+        days=days,
+        closed=frozenset(closed),
+        exclude_appointment_pks=exclude_appointment_pks,
+    )
     client_busy = availability.merge(
         Appointment.objects.filter(
             client=client, starts_at__gte=availability.local_day_bounds(start_date, tz)[0] - availability.MAX_BLOCK
         )
         .exclude(status__in=Appointment.NOT_LIVE)
+        # None excluded (every caller but online booking): the same query, Django drops an empty IN.
+        .exclude(pk__in=exclude_appointment_pks)
         .values_list("starts_at", "blocks_until")
         if client is not None
         else []
