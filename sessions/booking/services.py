@@ -919,6 +919,22 @@ def course_book(
     return course
 
 
+def _session_keys(*, client_id: int, massage_type: MassageType, ordered: Sequence[SessionChoice]) -> set[locks.Key]:
+    span = datetime.timedelta(minutes=massage_type.duration_minutes + massage_type.buffer_minutes)
+    return {
+        key
+        for choice in ordered
+        if timezone.is_aware(choice.starts_at)
+        for key in locks.slot_keys(
+            masseur_id=choice.masseur.pk,
+            room_id=choice.room.pk,
+            client_id=client_id,
+            starts_at=choice.starts_at,
+            blocks_until=choice.starts_at + span,
+        )
+    }
+
+
 def _book_sessions(
     *,
     client: Client,
@@ -937,19 +953,8 @@ def _book_sessions(
     locks, then one clash check and the verdicts of all their days at once, then one INSERT (each row still
     through the exclusion constraints). All or nothing: a CourseBookingError lists each session that
     failed and why. Reminders are the caller's."""
-    span = datetime.timedelta(minutes=massage_type.duration_minutes + massage_type.buffer_minutes)
     aware = [choice for choice in ordered if timezone.is_aware(choice.starts_at)]
-    locks.lock(
-        key
-        for choice in aware
-        for key in locks.slot_keys(
-            masseur_id=choice.masseur.pk,
-            room_id=choice.room.pk,
-            client_id=client.pk,
-            starts_at=choice.starts_at,
-            blocks_until=choice.starts_at + span,
-        )
-    )
+    locks.lock(_session_keys(client_id=client.pk, massage_type=massage_type, ordered=ordered))
     checks = [SessionToCheck(choice.starts_at, choice.masseur, choice.room) for choice in ordered]
     conflicts = sessions_conflicts(
         client=client, massage_type=massage_type, sessions=checks, may_book_closed=_may_book_closed(booked_by)
@@ -1071,8 +1076,13 @@ def course_extend(
     # One key per session, derived from the form's, so a second submit finds what the first booked.
     keys = [uuid.uuid5(request_key, str(number)) for number in range(1, len(ordered) + 1)] if request_key else []
     with transaction.atomic():
-        # Locked first: two submits of one form, or two extensions at once, take turns here, so the
-        # second sees the first one's sessions and planned count.
+        # The booking locks before the course's row lock, as every writer takes them (sessions.booking.locks):
+        # a new online hold frees a held course, deleting its row, while holding them. The client and the
+        # type of a course never change, so the caller's copy gives the same keys as the locked row.
+        locks.lock(_session_keys(client_id=course.client_id, massage_type=course.massage_type, ordered=ordered))
+        # Then the course's row: two submits of one form, or two extensions at once, take turns (already at
+        # the booking locks when their sessions share a key), so the second sees the first one's sessions
+        # and planned count.
         course = (
             # Only the course row: the client and massage type stay free for other bookings.
             # No key update: a booking of a single session into the course (its FOR KEY SHARE check) is not

@@ -14,9 +14,9 @@ from django.db import connection
 
 from parlor import roles
 from parlor.models import Masseur, Room
-from sessions.booking import availability, locks
+from sessions.booking import availability, gate, locks
 from sessions.booking import services as booking
-from sessions.models import Appointment
+from sessions.models import Appointment, Course
 from sessions.online import services
 from tests.factories import ClientFactory, MasseurFactory, UserFactory, WorkingHoursFactory
 from tests.sessions.factories import AppointmentFactory
@@ -302,4 +302,46 @@ def test_two_presses_for_other_times_at_once_leave_one_hold(seeded_db, now):
         assert len(held) == 1, (round_, held)
         assert held[0][0] == Appointment.Status.RESERVED
         assert held[0][1] in times
+    assert _deadlocks() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_extending_a_held_course_while_the_client_holds_another_time_never_deadlocks(seeded_db, now, monkeypatch):
+    """The front desk adds a session after the last one of a course the client holds online, while the
+    client holds a single time on that day instead (which frees the course, its row too). With the hold's
+    locks taken first but the extension's only after it locked the course's row, PostgreSQL broke a
+    deadlock here: the hold's DELETE of the course waited for that row lock, the extension for its locks."""
+    parlor = make_parlor()
+    desk = UserFactory(username="desk", role=roles.RECEPTIONIST)
+    real = gate.facts_of_course
+
+    def slow_facts(*args, **kwargs):
+        # Asked by the extension after it has locked the course's row: long enough for the new hold to take
+        # its booking locks and reach that row meanwhile.
+        time.sleep(0.3)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(gate, "facts_of_course", slow_facts)
+    before = _deadlocks()
+    for round_ in range(3):
+        client = ClientFactory()
+        screen(client)
+        course = services.course_reservation_make(
+            client=client, massage_type=parlor.massage_type, start_date=(NINE + 7 * round_ * DAY).date()
+        )
+        after_last = course.appointments.order_by("starts_at").last().starts_at + DAY
+
+        def extend(course=course, at=after_last):
+            return booking.course_extend(course=course, sessions=[(at, parlor.masseur, parlor.room)], booked_by=desk)
+
+        def online(client=client, at=after_last + 2 * HOUR):
+            return services.reservation_make(client=client, massage_type=parlor.massage_type, starts_at=at)
+
+        results, refusals, crashes = _race([extend, online])
+
+        # The course freed before the extension locked it: gone, as when the hold runs out.
+        assert all(isinstance(crash, Course.DoesNotExist) for crash in crashes), (round_, crashes)
+        for refusal in refusals:
+            assert TRY_AGAIN not in refusal.messages, round_
+        assert Appointment.objects.filter(client=client, status=Appointment.Status.RESERVED).count() == 1, round_
     assert _deadlocks() == before
