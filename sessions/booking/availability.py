@@ -14,7 +14,7 @@ local time that happens twice (the autumn repeat) is two distinct instants.
 import bisect
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -218,13 +218,15 @@ def load(
     days: Iterable[datetime.date],
     masseur: Masseur | None = None,
     exclude_appointment_pk: int | None = None,
+    exclude_appointment_pks: Collection[int] = (),
     closed: frozenset[datetime.date] | None = None,
 ) -> AvailabilityData:
     """Load hours, time off, rooms, live appointments and closed days for the days: one statement, whatever
     the staff size or the number of days.
 
     Masseurs: active and qualified for the massage type (only `masseur` when given). `closed`: the closed
-    days when the caller has them already.
+    days when the caller has them already. `exclude_appointment_pk(s)`: as if those appointments were not
+    booked.
 
     Why one hand-written statement: at a day's size the five ORM queries this used to be cost more in
     Django's per-query work (~1 ms each here) than PostgreSQL needs for all of them; each part comes back
@@ -244,6 +246,8 @@ def load(
     appointments = Appointment.objects.filter(appointments_reach).exclude(status__in=Appointment.NOT_LIVE)
     if exclude_appointment_pk is not None:
         appointments = appointments.exclude(pk=exclude_appointment_pk)
+    if exclude_appointment_pks:
+        appointments = appointments.exclude(pk__in=exclude_appointment_pks)
     live_sql, live_params = appointments.values(
         "room_id", "masseur_id", "starts_at", "blocks_until"
     ).query.sql_with_params()
@@ -351,9 +355,11 @@ def free_slots(
     step_minutes: int = 15,
     now: datetime.datetime | None = None,
     exclude_appointment_pk: int | None = None,
+    exclude_appointment_pks: Collection[int] = (),
 ) -> list[Slot]:
     """Free slots of the massage type from start_date to end_date inclusive (local dates), in one query;
-    `exclude_appointment_pk`: as if that appointment were not booked (moving it)."""
+    `exclude_appointment_pk`: as if that appointment were not booked (moving it); `exclude_appointment_pks`:
+    as if those were not (the holds a new online hold replaces)."""
     if end_date < start_date:
         raise ValidationError({"end_date": _("The end date must not be before the start date.")})
     if (end_date - start_date).days >= MAX_RANGE_DAYS:
@@ -361,7 +367,13 @@ def free_slots(
     if not 5 <= step_minutes <= 120:
         raise ValidationError({"step_minutes": _("The step must be between 5 and 120 minutes.")})
     days = [start_date + datetime.timedelta(days=n) for n in range((end_date - start_date).days + 1)]
-    data = load(massage_type=massage_type, days=days, masseur=masseur, exclude_appointment_pk=exclude_appointment_pk)
+    data = load(
+        massage_type=massage_type,
+        days=days,
+        masseur=masseur,
+        exclude_appointment_pk=exclude_appointment_pk,
+        exclude_appointment_pks=exclude_appointment_pks,
+    )
     now = now or timezone.now()
     slots: list[Slot] = []
     for day in days:

@@ -1,15 +1,22 @@
 """The booking locks: whoever creates or moves an appointment first takes, in one fixed order, a lock on
 each (masseur, day), (room, day) and (client, day) the new time touches, and only then checks for clashes.
+A transaction that also frees an appointment (an online hold replaces the client's earlier one) takes
+them, with the (client, day) of the time it frees, before it row-locks, updates or deletes that one, and
+asks for every key it may still need in that one lock() call: a later call could want a key below one it
+holds. Asking again for a key already held never waits (advisory locks are re-entrant), so the booking
+services inside it lock their own keys again.
 
 Why: the exclusion constraints alone decide a race by making the second insert wait for the first
 transaction; two bookings (or courses) inserting several rows in different orders then wait on each
 other, and PostgreSQL breaks the deadlock after deadlock_timeout by failing one of them. With the locks
 two bookings that could clash queue up before either has written anything, the second one's clash
 check sees the first one's rows, and the person gets the plain "this time is taken" message. Bookings
-that cannot clash share no key and do not wait for each other.
+that cannot clash share no key and do not wait for each other. A row written or row-locked before a
+lock is asked for can make a booking that holds the lock wait for it: the same deadlock again.
 
-Transaction-level advisory locks (released at commit or rollback), two-int keys: the one-int key space
-is the sign-in throttle's and the waiting-list scan's.
+Transaction-level advisory locks (released at commit or rollback, and when a savepoint taken before
+them is rolled back), two-int keys: the one-int key space is the sign-in throttle's and the waiting-list
+scan's.
 """
 
 import datetime
@@ -42,6 +49,11 @@ def slot_keys(
         for kind, pk in ((_MASSEUR, masseur_id), (_ROOM, room_id), (_CLIENT, client_id)):
             keys.add(((kind << _KIND_SHIFT) | pk, ordinal))
     return keys
+
+
+def client_keys(*, client_id: int, starts_at: datetime.datetime, blocks_until: datetime.datetime) -> set[Key]:
+    """The lock keys of the client alone on each day the time touches: whoever frees that time of theirs."""
+    return {((_CLIENT << _KIND_SHIFT) | client_id, day.toordinal()) for day in _days(starts_at, blocks_until)}
 
 
 def lock(keys: Iterable[Key]) -> None:

@@ -2,7 +2,7 @@
 
 import datetime
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -603,13 +603,15 @@ def course_propose(
     masseur: Masseur | None = None,
     preferred_time: datetime.time | None = None,
     step_minutes: int = 15,
+    exclude_appointment_pks: Collection[int] = (),
 ) -> list[ProposedSession]:
     """A whole course schedule from free slots: the same masseur at about the same local time, on
     the days the cadence allows, the parlor is open and someone qualified works; each session with its
     conflicts and warnings (why it differs from what was asked). With no masseur chosen the asked time
     comes first: another qualified masseur (or room) at that time before another time. Nine queries
     whatever the length of the course. No client (a preview before the online
-    sign-in): nobody's own appointments are avoided."""
+    sign-in): nobody's own appointments are avoided. `exclude_appointment_pks`: as if those were not
+    booked (the holds a new online hold replaces)."""
     _validate_course_request(
         start_date=start_date, planned_sessions=planned_sessions, cadence=cadence, weekdays=weekdays
     )
@@ -657,12 +659,19 @@ def course_propose(
             # Skip a day the parlor is closed or nobody works; the cadence resumes from the next allowed day.
             day = _next_day(day + datetime.timedelta(days=1), cadence=cadence, weekdays=weekdays, first=True)
 
-    data = availability.load(massage_type=massage_type, days=days, closed=frozenset(closed))
+    data = availability.load(
+        massage_type=massage_type,
+        days=days,
+        closed=frozenset(closed),
+        exclude_appointment_pks=exclude_appointment_pks,
+    )
     client_busy = availability.merge(
         Appointment.objects.filter(
             client=client, starts_at__gte=availability.local_day_bounds(start_date, tz)[0] - availability.MAX_BLOCK
         )
         .exclude(status__in=Appointment.NOT_LIVE)
+        # None excluded (every caller but online booking): the same query, Django drops an empty IN.
+        .exclude(pk__in=exclude_appointment_pks)
         .values_list("starts_at", "blocks_until")
         if client is not None
         else []
@@ -910,6 +919,22 @@ def course_book(
     return course
 
 
+def _session_keys(*, client_id: int, massage_type: MassageType, ordered: Sequence[SessionChoice]) -> set[locks.Key]:
+    span = datetime.timedelta(minutes=massage_type.duration_minutes + massage_type.buffer_minutes)
+    return {
+        key
+        for choice in ordered
+        if timezone.is_aware(choice.starts_at)
+        for key in locks.slot_keys(
+            masseur_id=choice.masseur.pk,
+            room_id=choice.room.pk,
+            client_id=client_id,
+            starts_at=choice.starts_at,
+            blocks_until=choice.starts_at + span,
+        )
+    }
+
+
 def _book_sessions(
     *,
     client: Client,
@@ -928,19 +953,8 @@ def _book_sessions(
     locks, then one clash check and the verdicts of all their days at once, then one INSERT (each row still
     through the exclusion constraints). All or nothing: a CourseBookingError lists each session that
     failed and why. Reminders are the caller's."""
-    span = datetime.timedelta(minutes=massage_type.duration_minutes + massage_type.buffer_minutes)
     aware = [choice for choice in ordered if timezone.is_aware(choice.starts_at)]
-    locks.lock(
-        key
-        for choice in aware
-        for key in locks.slot_keys(
-            masseur_id=choice.masseur.pk,
-            room_id=choice.room.pk,
-            client_id=client.pk,
-            starts_at=choice.starts_at,
-            blocks_until=choice.starts_at + span,
-        )
-    )
+    locks.lock(_session_keys(client_id=client.pk, massage_type=massage_type, ordered=ordered))
     checks = [SessionToCheck(choice.starts_at, choice.masseur, choice.room) for choice in ordered]
     conflicts = sessions_conflicts(
         client=client, massage_type=massage_type, sessions=checks, may_book_closed=_may_book_closed(booked_by)
@@ -1062,8 +1076,13 @@ def course_extend(
     # One key per session, derived from the form's, so a second submit finds what the first booked.
     keys = [uuid.uuid5(request_key, str(number)) for number in range(1, len(ordered) + 1)] if request_key else []
     with transaction.atomic():
-        # Locked first: two submits of one form, or two extensions at once, take turns here, so the
-        # second sees the first one's sessions and planned count.
+        # The booking locks before the course's row lock, as every writer takes them (sessions.booking.locks):
+        # a new online hold frees a held course, deleting its row, while holding them. The client and the
+        # type of a course never change, so the caller's copy gives the same keys as the locked row.
+        locks.lock(_session_keys(client_id=course.client_id, massage_type=course.massage_type, ordered=ordered))
+        # Then the course's row: two submits of one form, or two extensions at once, take turns (already at
+        # the booking locks when their sessions share a key), so the second sees the first one's sessions
+        # and planned count.
         course = (
             # Only the course row: the client and massage type stay free for other bookings.
             # No key update: a booking of a single session into the course (its FOR KEY SHARE check) is not

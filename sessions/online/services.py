@@ -5,6 +5,7 @@ limit of unconfirmed bookings, and the front desk's call when the screening bloc
 
 import datetime
 import logging
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -19,7 +20,7 @@ from clients.models import Client
 from parlor.contacts import parlor_contacts
 from parlor.models import MassageType, Masseur
 from screening import rules
-from sessions.booking import availability, freed, gate, services
+from sessions.booking import availability, freed, gate, locks, services
 from sessions.booking.holds import reception_email
 from sessions.localtime import kyiv, local_date
 from sessions.models import Appointment, CallRequest, Course, OnlinePolicy, ReminderPolicy
@@ -75,6 +76,38 @@ def _release(appointments: list[Appointment], *, why: str) -> int:
     return len(appointments)
 
 
+def _held_times(client: Client) -> list[tuple[int, datetime.datetime, datetime.datetime]]:
+    """(pk, starts_at, blocks_until) of the client's holds, read without a row lock: what to lock first."""
+    return list(
+        Appointment.objects.filter(client=client, status=Appointment.Status.RESERVED).values_list(
+            "pk", "starts_at", "blocks_until"
+        )
+    )
+
+
+def _lock_before_release(
+    *,
+    client: Client,
+    held: list[tuple[int, datetime.datetime, datetime.datetime]],
+    times: Iterable[tuple[int, int, datetime.datetime, datetime.datetime]],
+) -> None:
+    """Take, in one request, the booking locks of every (masseur id, room id, starts_at, blocks_until) the
+    new hold may be booked at and the client's own on each day of the holds it replaces, before those are
+    row-locked and deleted (see sessions.booking.locks): a booking holding one of these locks may be about
+    to wait for those rows (its insert's exclusion or foreign-key check), so this must not wait for its
+    lock after touching them. appointment_book and course_book ask again for the keys of the times they
+    book, held by then: after this request nothing here waits for a booking lock, so a hold made since
+    `held` was read, freed too without its day's key, cannot close a cycle either."""
+    keys = set()
+    for _pk, starts_at, blocks_until in held:
+        keys |= locks.client_keys(client_id=client.pk, starts_at=starts_at, blocks_until=blocks_until)
+    for masseur_id, room_id, starts_at, blocks_until in times:
+        keys |= locks.slot_keys(
+            masseur_id=masseur_id, room_id=room_id, client_id=client.pk, starts_at=starts_at, blocks_until=blocks_until
+        )
+    locks.lock(keys)
+
+
 def _check_limit(client: Client, now: datetime.datetime) -> None:
     limit = OnlinePolicy.current().max_unconfirmed
     if selectors.unconfirmed_online(client=client, now=now) >= limit:
@@ -108,6 +141,27 @@ def reservation_make(
     if _too_soon(starts_at, now):
         raise _taken()
     with transaction.atomic():
+        before = _held_times(client)
+        day = local_date(starts_at)
+        slots = [
+            slot
+            for slot in availability.free_slots(
+                massage_type=massage_type,
+                start_date=day,
+                end_date=day,
+                masseur=masseur,
+                now=now,
+                # As they will be once released below: the new time may overlap the one it replaces.
+                exclude_appointment_pks=[pk for pk, _starts_at, _blocks_until in before],
+            )
+            if slot.starts_at == starts_at
+        ]
+        # Every candidate's keys, not only the first one's: a later one's may be below them.
+        _lock_before_release(
+            client=client,
+            held=before,
+            times=[(slot.masseur.pk, room.pk, starts_at, slot.blocks_until) for slot in slots for room in slot.rooms],
+        )
         mine = list(Appointment.objects.select_for_update().filter(client=client, status=Appointment.Status.RESERVED))
         for held in mine:
             same = held.starts_at == starts_at and held.massage_type_id == massage_type.pk and held.course_id is None
@@ -115,14 +169,6 @@ def reservation_make(
                 return held  # the same choice again (a second press): the hold already made
         _release(mine, why="replaced")
         _check_limit(client, now)
-        day = local_date(starts_at)
-        slots = [
-            slot
-            for slot in availability.free_slots(
-                massage_type=massage_type, start_date=day, end_date=day, masseur=masseur, now=now
-            )
-            if slot.starts_at == starts_at
-        ]
         for slot in slots:
             for room in slot.rooms:
                 try:
@@ -160,17 +206,27 @@ def course_reservation_make(
     if massage_type.course_sessions < 1:
         raise _refusal(_("This massage is not booked online as a course."), "no_course")
     with transaction.atomic():
-        mine = list(Appointment.objects.select_for_update().filter(client=client, status=Appointment.Status.RESERVED))
-        _release(mine, why="replaced")
-        _check_limit(client, now)
+        before = _held_times(client)
         proposal = course_proposal(
             client=client,
             massage_type=massage_type,
             start_date=start_date,
             masseur=masseur,
             preferred_time=preferred_time,
+            # As they will be once released below: the new course may overlap the holds it replaces.
+            exclude_appointment_pks=[pk for pk, _starts_at, _blocks_until in before],
         )
-        if not proposal or any(not p.is_bookable for p in proposal) or _too_soon(proposal[0].starts_at, now):
+        bookable = bool(proposal) and all(p.is_bookable for p in proposal) and not _too_soon(proposal[0].starts_at, now)
+        span = datetime.timedelta(minutes=massage_type.duration_minutes + massage_type.buffer_minutes)
+        _lock_before_release(
+            client=client,
+            held=before,
+            times=[(p.masseur.pk, p.room.pk, p.starts_at, p.starts_at + span) for p in proposal] if bookable else [],
+        )
+        mine = list(Appointment.objects.select_for_update().filter(client=client, status=Appointment.Status.RESERVED))
+        _release(mine, why="replaced")
+        _check_limit(client, now)
+        if not bookable:
             raise _taken()
         try:
             return services.course_book(
@@ -198,6 +254,7 @@ def course_proposal(
     start_date: datetime.date,
     masseur: Masseur | None = None,
     preferred_time: datetime.time | None = None,
+    exclude_appointment_pks: Collection[int] = (),
 ) -> list[services.ProposedSession]:
     """The course the front desk would propose: the type's usual count and cadence. Eight queries."""
     try:
@@ -209,6 +266,7 @@ def course_proposal(
             cadence=massage_type.course_cadence,
             masseur=masseur,
             preferred_time=preferred_time,
+            exclude_appointment_pks=exclude_appointment_pks,
         )
     except ValidationError:
         return []

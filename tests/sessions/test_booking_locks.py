@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 
 from sessions.booking import locks
-from sessions.booking.services import CourseBookingError, appointment_book, appointment_move, course_book
+from sessions.booking.services import CourseBookingError, appointment_book, appointment_move, course_book, course_extend
 from sessions.models import Appointment, Course
 from tests.factories import ClientFactory, MasseurFactory, RoomFactory, WorkingHoursFactory
 from tests.sessions.conftest import make_world
@@ -266,3 +266,33 @@ def test_many_bookings_racing_for_a_few_times_get_one_winner_each_and_no_deadloc
             assert messages, refusal
             assert TRY_AGAIN not in messages
             assert set(messages) <= clash, messages
+
+
+@pytest.mark.django_db
+def test_extending_a_course_takes_the_booking_locks_before_the_courses_row(world):
+    # An online hold frees a held course, deleting its row, while holding the booking locks: an extension
+    # holding that row while waiting for them would deadlock with it.
+    course = course_book(
+        client=world.client,
+        massage_type=world.massage_type,
+        indication=Course.Indication.BACK_PAIN,
+        planned_sessions=1,
+        cadence=Course.Cadence.DAILY,
+        sessions=[(TEN, world.masseur, world.room)],
+        booked_by=world.user,
+    )
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        course_extend(course=course, sessions=[(TEN + WEEK, world.masseur, world.room)], booked_by=world.user)
+
+    locked = [i for i, sql in enumerate(statements) if "pg_advisory_xact_lock" in sql]
+    row = next(
+        i for i, sql in enumerate(statements) if f'FROM "{Course._meta.db_table}"' in sql and "FOR NO KEY UPDATE" in sql
+    )
+    assert locked[0] < row
+    assert course.appointments.count() == 2

@@ -97,6 +97,15 @@ def test_holding_another_time_frees_the_first(parlor, known):
     assert list(Appointment.objects.values_list("pk", flat=True)) == [second.pk]
 
 
+def test_holding_a_time_over_the_clients_own_hold_replaces_it(parlor, known):
+    # One masseur, one room: the new time is free only once the first hold is gone.
+    hold(known, parlor)
+    second = hold(known, parlor, starts_at=NINE + datetime.timedelta(minutes=30))
+
+    assert second.starts_at == NINE + datetime.timedelta(minutes=30)
+    assert list(Appointment.objects.values_list("pk", flat=True)) == [second.pk]
+
+
 def test_holding_the_same_time_twice_returns_the_first_hold(parlor, known):
     first = hold(known, parlor)
 
@@ -341,6 +350,18 @@ def test_a_course_is_held_whole_from_the_types_defaults(parlor, known):
     assert [a.starts_at.date() for a in course.appointments.order_by("starts_at")] == [
         TUESDAY + datetime.timedelta(days=n) for n in range(5)
     ]
+
+
+def test_holding_the_course_again_keeps_its_times(parlor, known):
+    # Proposed as if the held course were free already: not around its own sessions.
+    first = services.course_reservation_make(client=known, massage_type=parlor.massage_type, start_date=TUESDAY)
+    times = list(first.appointments.order_by("starts_at").values_list("starts_at", flat=True))
+
+    second = services.course_reservation_make(client=known, massage_type=parlor.massage_type, start_date=TUESDAY)
+
+    assert second.pk != first.pk
+    assert list(second.appointments.order_by("starts_at").values_list("starts_at", flat=True)) == times
+    assert list(Course.objects.values_list("pk", flat=True)) == [second.pk]
 
 
 def test_a_confirmed_course_is_booked_whole_with_its_schedule_email(parlor, known):
