@@ -13,6 +13,7 @@ from sessions.booking import locks
 from sessions.booking.services import CourseBookingError, appointment_book, appointment_move, course_book, course_extend
 from sessions.models import Appointment, Course
 from tests.factories import ClientFactory, MasseurFactory, RoomFactory, WorkingHoursFactory
+from tests.races import race
 from tests.sessions.conftest import make_world
 
 UTC = datetime.UTC
@@ -21,35 +22,6 @@ TEN = datetime.datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 HOUR = datetime.timedelta(hours=1)
 WEEK = datetime.timedelta(weeks=1)
 TRY_AGAIN = "Another booking took this time at the same moment; please try again."
-
-
-def _threads(works):
-    """Run each work() in its own thread, released together; returns (results, refusals, crashes)."""
-    barrier = threading.Barrier(len(works))
-    results, refusals, crashes = [], [], []
-    guard = threading.Lock()
-
-    def run(work):
-        try:
-            barrier.wait(timeout=60)
-            outcome = work()
-            with guard:
-                results.append(outcome)
-        except ValidationError as exc:
-            with guard:
-                refusals.append(exc)
-        except Exception as exc:  # noqa: BLE001 - the test asserts there are none
-            with guard:
-                crashes.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(work,)) for work in works]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results, refusals, crashes
 
 
 def _messages(exc: ValidationError) -> list[str]:
@@ -252,7 +224,7 @@ def test_many_bookings_racing_for_a_few_times_get_one_winner_each_and_no_deadloc
 
         works += [book_course, move]
 
-        results, refusals, crashes = _threads(works)
+        results, refusals, crashes = race(works)
 
         assert crashes == []
         assert len(results) + len(refusals) == len(works)

@@ -1,48 +1,17 @@
 """Races the exclusion constraints decide: real threads, each on its own connection."""
 
 import datetime
-import threading
 
 import pytest
-from django.core.exceptions import ValidationError
-from django.db import connection
 
 from sessions.booking.services import CourseBookingError, appointment_book, course_book
 from sessions.models import Appointment, Course
 from tests.factories import ClientFactory
+from tests.races import race_each
 from tests.sessions.conftest import make_world
 
 UTC = datetime.UTC
 TEN = datetime.datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
-
-
-def _race(count, work):
-    """Run work(i) in `count` threads released together; returns (results, errors, other exceptions)."""
-    barrier = threading.Barrier(count)
-    results, refusals, crashes = [], [], []
-    lock = threading.Lock()
-
-    def run(index):
-        try:
-            barrier.wait(timeout=30)
-            outcome = work(index)
-            with lock:
-                results.append(outcome)
-        except ValidationError as exc:
-            with lock:
-                refusals.append(exc)
-        except Exception as exc:  # noqa: BLE001 - the test asserts there are none
-            with lock:
-                crashes.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, refusals, crashes
 
 
 @pytest.mark.django_db(transaction=True)
@@ -60,7 +29,7 @@ def test_appointment_book_twenty_at_once_for_one_slot_books_exactly_one(seeded_d
             booked_by=world.user,
         )
 
-    results, refusals, crashes = _race(20, work)
+    results, refusals, crashes = race_each(20, work)
 
     assert crashes == []
     assert len(results) == 1
@@ -94,7 +63,7 @@ def test_course_book_two_courses_sharing_a_session_one_gets_all_the_other_none(s
             booked_by=world.user,
         )
 
-    results, refusals, crashes = _race(2, work)
+    results, refusals, crashes = race_each(2, work)
 
     assert crashes == []
     assert len(results) == 1

@@ -2,50 +2,19 @@
 once, two waiting clients accepting one offered time at once."""
 
 import datetime
-import threading
 
 import pytest
-from django.core.exceptions import ValidationError
-from django.db import connection
 
 from sessions.models import Appointment, OnlinePolicy, WaitlistMessage, WaitlistOffer, WaitlistSlot
 from sessions.online import selectors, services
 from sessions.waitlist import matching
 from sessions.waitlist import services as waitlist
 from tests.factories import ClientFactory
+from tests.races import race_each
 from tests.sessions.factories import AppointmentFactory
 from tests.sessions.online.conftest import NINE, TUESDAY, make_parlor, screen
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def race(count, work):
-    """work(i) in `count` threads released together: (results, refusals, crashes)."""
-    barrier = threading.Barrier(count)
-    results, refusals, crashes = [], [], []
-    lock = threading.Lock()
-
-    def run(index):
-        try:
-            barrier.wait(timeout=30)
-            outcome = work(index)
-            with lock:
-                results.append(outcome)
-        except ValidationError as exc:
-            with lock:
-                refusals.append(exc)
-        except Exception as exc:  # noqa: BLE001 - the test asserts there are none
-            with lock:
-                crashes.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results, refusals, crashes
 
 
 def test_twenty_clients_holding_the_last_time_at_once_one_gets_it(seeded_db, now):
@@ -62,7 +31,7 @@ def test_twenty_clients_holding_the_last_time_at_once_one_gets_it(seeded_db, now
     assert [t.starts_at for t in selectors.free_times(massage_type=parlor.massage_type, day=TUESDAY)] == [last]
     clients = ClientFactory.create_batch(20)
 
-    results, refusals, crashes = race(
+    results, refusals, crashes = race_each(
         20,
         lambda index: services.reservation_make(
             client=clients[index], massage_type=parlor.massage_type, starts_at=last
@@ -98,7 +67,7 @@ def test_two_waiting_clients_accepting_one_offer_at_once_one_gets_it_the_other_i
     offers = list(WaitlistOffer.objects.order_by("pk"))
     assert len(offers) == 2
 
-    results, refusals, crashes = race(2, lambda index: waitlist.offer_accept(offer=offers[index]))
+    results, refusals, crashes = race_each(2, lambda index: waitlist.offer_accept(offer=offers[index]))
 
     assert crashes == [] and refusals == []
     assert sorted(result.outcome for result in results) == [waitlist.ACCEPTED, waitlist.TAKEN]

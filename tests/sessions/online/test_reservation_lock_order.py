@@ -5,7 +5,6 @@ each on its own connection."""
 
 import datetime
 import re
-import threading
 import time
 
 import pytest
@@ -19,6 +18,7 @@ from sessions.booking import services as booking
 from sessions.models import Appointment, Course
 from sessions.online import services
 from tests.factories import ClientFactory, MasseurFactory, UserFactory, WorkingHoursFactory
+from tests.races import race
 from tests.sessions.factories import AppointmentFactory
 from tests.sessions.online.conftest import NINE, make_parlor, screen
 
@@ -178,35 +178,6 @@ def test_a_course_hold_takes_every_lock_it_needs_before_freeing_the_old_hold(now
 # --- races --------------------------------------------------------------------------------------------
 
 
-def _race(works):
-    """Each work() in its own thread, released together: (results, refusals, crashes)."""
-    barrier = threading.Barrier(len(works))
-    results, refusals, crashes = [], [], []
-    guard = threading.Lock()
-
-    def run(work):
-        try:
-            barrier.wait(timeout=30)
-            outcome = work()
-            with guard:
-                results.append(outcome)
-        except ValidationError as exc:
-            with guard:
-                refusals.append(exc)
-        except Exception as exc:  # noqa: BLE001 - the test asserts there are none
-            with guard:
-                crashes.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(work,)) for work in works]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results, refusals, crashes
-
-
 def _deadlocks() -> int:
     """Deadlocks PostgreSQL has broken in the test database, once the racers' connections have gone (a
     backend reports its count when it ends)."""
@@ -260,7 +231,7 @@ def test_holding_online_again_while_the_desk_books_the_client_never_deadlocks(se
                 booked_by=desk,
             )
 
-        results, refusals, crashes = _race([online, at_the_desk])
+        results, refusals, crashes = race([online, at_the_desk])
 
         assert crashes == [], (round_, crashes)
         assert len(results) + len(refusals) == 2
@@ -288,7 +259,7 @@ def test_two_presses_for_other_times_at_once_leave_one_hold(seeded_db, now):
         services.reservation_make(client=client, massage_type=parlor.massage_type, starts_at=day)
         times = [day + DAY + 2 * HOUR, day + 2 * DAY + 3 * HOUR]
 
-        results, refusals, crashes = _race(
+        results, refusals, crashes = race(
             [
                 lambda client=client, at=at: services.reservation_make(
                     client=client, massage_type=parlor.massage_type, starts_at=at
@@ -337,7 +308,7 @@ def test_extending_a_held_course_while_the_client_holds_another_time_never_deadl
         def online(client=client, at=after_last + 2 * HOUR):
             return services.reservation_make(client=client, massage_type=parlor.massage_type, starts_at=at)
 
-        results, refusals, crashes = _race([extend, online])
+        results, refusals, crashes = race([extend, online])
 
         # The course freed before the extension locked it: gone, as when the hold runs out.
         assert all(isinstance(crash, Course.DoesNotExist) for crash in crashes), (round_, crashes)
