@@ -36,7 +36,7 @@ from sessions.care import history, myday
 from sessions.flags import scan
 from sessions.localtime import kyiv
 from sessions.models import Appointment, Reminder
-from sessions.reminders import outbox, planning
+from sessions.reminders import catch_up, outbox, planning
 
 LIVE_SQL = "status NOT IN ('cancelled', 'no_show')"
 UPCOMING_SQL = "status IN ('booked', 'confirmed', 'on_hold')"
@@ -1038,7 +1038,7 @@ def operations(subjects: Subjects) -> list[Operation]:
         ).select_related("client", "course"):
             planning.plan_booked(appointment)
         with clock:
-            created = planning.plan_upcoming()
+            created = catch_up.plan_upcoming()
         clock.extra = {"created": created}
 
     phone = str(s.regular.phone)

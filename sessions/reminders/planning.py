@@ -4,22 +4,20 @@ Every reminder is inserted with INSERT ... ON CONFLICT (key) DO NOTHING, so plan
 (a retried task, the scan after a booking, two scans at once) creates nothing new and needs no savepoint.
 The key of an appointment's reminder carries the appointment's start, so a moved appointment gets a new
 one and the old one is voided. Many appointments are planned as a set (plan_many: a handful of
-statements whatever their number); sending is sessions.reminders.outbox's business.
+statements whatever their number); sending is sessions.reminders.outbox's business, beat's catch-up scan
+sessions.reminders.catch_up's, the policy's cache sessions.reminders.policy's.
 """
 
 import datetime
-import threading
-import time
 from dataclasses import dataclass
 
-from django.db import connection, transaction
-from django.db.models import Exists, F, Max, OuterRef, Q
-from django.db.models.signals import post_save
-from django.dispatch import receiver
+from django.db import connection
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from sessions.localtime import kyiv, local_date
 from sessions.models import Appointment, Course, Reminder, ReminderPolicy
+from sessions.reminders.policy import current_policy
 
 Kind = Reminder.Kind
 State = Reminder.State
@@ -36,7 +34,7 @@ def _stamp(instant: datetime.datetime) -> str:
     return instant.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%MZ")
 
 
-def _stamp_sql(column: str) -> str:
+def stamp_sql(column: str) -> str:
     # _stamp in SQL: the start in UTC to the minute, as in every key.
     return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI"Z"')"""
 
@@ -77,54 +75,6 @@ def appointment_due_at(starts_at: datetime.datetime, *, offset_hours: int) -> da
     if offset_hours % 24 == 0:
         return _local_wall(starts_at, days=offset_hours // 24)
     return starts_at - datetime.timedelta(hours=offset_hours)
-
-
-# --- the policy, read once per process -------------------------------------------------------------
-
-# Another process's change reaches this one within this long; a change saved here, at its commit.
-POLICY_TTL_SECONDS = 60.0
-_policy_lock = threading.Lock()
-_policy_cache: tuple[float, ReminderPolicy] | None = None
-# A change saved but not yet committed (or rolled back): read the row each time rather than cache what may
-# never be committed. Cleared by the commit.
-_policy_unsettled = False
-
-
-def current_policy() -> ReminderPolicy:
-    """ReminderPolicy.current(), cached per process for POLICY_TTL_SECONDS: every booking plans with it."""
-    global _policy_cache
-    cached = _policy_cache
-    if cached is not None and time.monotonic() - cached[0] < POLICY_TTL_SECONDS and not _policy_unsettled:
-        return cached[1]
-    policy = ReminderPolicy.current()
-    with _policy_lock:
-        if not _policy_unsettled:
-            _policy_cache = (time.monotonic(), policy)
-    return policy
-
-
-def forget_policy() -> None:
-    global _policy_cache, _policy_unsettled
-    with _policy_lock:
-        _policy_cache = None
-        _policy_unsettled = False
-
-
-def _is_default(policy: ReminderPolicy) -> bool:
-    fields = ("appointment_offset_hours", "cancel_cutoff_hours", "fresh_screening_days_ahead")
-    return all(getattr(policy, name) == ReminderPolicy._meta.get_field(name).default for name in fields)
-
-
-@receiver(post_save, sender=ReminderPolicy, dispatch_uid="reminders-policy-saved")
-def _policy_saved(sender, instance, created, **kwargs) -> None:
-    global _policy_cache, _policy_unsettled
-    # The row created with the defaults by a first read is what any later read would create again.
-    if created and _is_default(instance):
-        return
-    with _policy_lock:
-        _policy_cache = None
-        _policy_unsettled = True
-    transaction.on_commit(forget_policy)
 
 
 # --- the screening's age --------------------------------------------------------------------------
@@ -413,7 +363,7 @@ def course_endings(course_ids, *, policy: ReminderPolicy, now) -> list[Row]:
         appointment=quote(Appointment._meta.db_table),
         course=quote(Course._meta.db_table),
         reminder=quote(Reminder._meta.db_table),
-        stamp=_stamp_sql("last.starts_at"),
+        stamp=stamp_sql("last.starts_at"),
     )
     params = {
         "courses": ids,
@@ -477,10 +427,10 @@ PLANNED_FIELDS = ("id", "client_id", "course_id", "status", "starts_at", "booked
 def plan_course_booked(course: Course, *, now=None) -> list[Reminder]:
     """The schedule email now (with the .ics), every session's reminders and the course-ending invitation,
     as a set (plan_many). Returns what is due now."""
-    return [_course_booked(course, now=now or timezone.now())[0]]
+    return [course_booked(course, now=now or timezone.now())[0]]
 
 
-def _course_booked(course: Course, *, now) -> tuple[Reminder, int]:
+def course_booked(course: Course, *, now) -> tuple[Reminder, int]:
     """The course's schedule email (existing or new), and how many reminders planning it created."""
     row = Row(
         key=course_key(course, Kind.COURSE_BOOKED),
@@ -641,86 +591,3 @@ def plan_screening_link(client, *, now=None) -> list[Reminder]:
             due_at=now,
         )
     ]
-
-
-# --- the scan -----------------------------------------------------------------------------------
-
-
-_MISSING_APPOINTMENTS = """
-    SELECT a.id FROM {appointment} a
-    WHERE a.status = ANY(%(upcoming)s) AND a.starts_at > %(now)s AND a.starts_at <= %(horizon)s
-      AND NOT EXISTS (
-        SELECT 1 FROM {reminder} r WHERE r.key = 'appointment:' || a.id || ':' || %(appointment)s || ':' || {stamp}
-      )
-"""
-
-_MISSING_COURSE_ENDINGS = """
-    SELECT last.course_id FROM (
-        SELECT DISTINCT ON (a.course_id) a.course_id, a.id, a.starts_at, a.status
-        FROM {appointment} a
-        WHERE a.course_id IN (
-            SELECT soon.course_id FROM {appointment} soon
-            WHERE soon.course_id IS NOT NULL AND soon.status = ANY(%(upcoming)s)
-              AND soon.starts_at > %(now)s AND soon.starts_at <= %(horizon)s
-          )
-          AND NOT a.status = ANY(%(not_live)s)
-        ORDER BY a.course_id, a.starts_at DESC, a.id DESC
-    ) last
-    JOIN {course} c ON c.id = last.course_id
-    WHERE c.status <> %(cancelled)s AND last.status = ANY(%(upcoming)s) AND last.starts_at > %(now)s
-      AND NOT EXISTS (
-        SELECT 1 FROM {reminder} r
-        WHERE r.key = 'course:' || last.course_id || ':' || %(course_ending)s || ':' || last.id || ':' || {stamp}
-      )
-"""
-
-
-def _missing(sql: str, *, alias: str, now, horizon) -> list[int]:
-    quote = connection.ops.quote_name
-    tables = {
-        "appointment": quote(Appointment._meta.db_table),
-        "course": quote(Course._meta.db_table),
-        "reminder": quote(Reminder._meta.db_table),
-    }
-    stamp = _stamp_sql(f"{alias}.starts_at")
-    params = {
-        "upcoming": list(Appointment.UPCOMING),
-        "not_live": list(Appointment.NOT_LIVE),
-        "cancelled": Course.Status.CANCELLED,
-        "appointment": Kind.APPOINTMENT,
-        "course_ending": Kind.COURSE_ENDING,
-        "now": now,
-        "horizon": horizon,
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(sql.format(stamp=stamp, **tables), params)
-        return [row[0] for row in cursor.fetchall()]
-
-
-def plan_upcoming(*, now=None) -> int:
-    """Plan whatever is missing for appointments close enough for a reminder to fall due, and the schedule
-    email of courses booked lately: catches bookings whose planning or queueing never happened. Finds
-    what is missing by its key (anti-joins), so a quiet minute is four queries. Returns how many
-    reminders it created."""
-    now = now or timezone.now()
-    policy = current_policy()
-    horizon = now + datetime.timedelta(
-        hours=max(policy.appointment_offset_hours, policy.fresh_screening_days_ahead * 24) + 24
-    )
-    appointment_ids = _missing(_MISSING_APPOINTMENTS, alias="a", now=now, horizon=horizon)
-    course_ids = _missing(_MISSING_COURSE_ENDINGS, alias="last", now=now, horizon=horizon)
-    created = 0
-    if appointment_ids or course_ids:
-        appointments = list(Appointment.objects.filter(pk__in=appointment_ids).only(*PLANNED_FIELDS))
-        created += plan_many(appointments, policy=policy, now=now, course_ids=course_ids)
-    # Courses booked in the last two days without their schedule email (never planned).
-    # NOT EXISTS by course (its foreign-key index), not NOT IN over every schedule email ever planned.
-    scheduled = Reminder.objects.filter(course_id=OuterRef("pk"), kind=Kind.COURSE_BOOKED)
-    recent = (
-        Course.objects.filter(created_at__gte=now - datetime.timedelta(days=2))
-        .exclude(status=Course.Status.CANCELLED)
-        .filter(~Exists(scheduled))
-    )
-    for course in recent:
-        created += _course_booked(course, now=now)[1]
-    return created

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from celery import shared_task
 from django.db import transaction
 
-from sessions.reminders import outbox, planning
+from sessions.reminders import catch_up, outbox
 
 logger = logging.getLogger(__name__)
 
@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 @shared_task(name="sessions.dispatch_reminders", acks_late=True)
 def dispatch_reminders() -> dict:
     """Beat's scan: plan what is missing, reap stale claims, send whatever is due; safe to run twice at once."""
-    planned = planning.plan_upcoming()
+    planned = catch_up.plan_upcoming()
     outcome = outbox.dispatch()
     outcome["planned"] = planned
     return dict(outcome)

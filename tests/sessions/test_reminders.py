@@ -10,7 +10,7 @@ from django.utils import timezone
 from screening import services as screening_services
 from sessions.booking import services
 from sessions.models import Appointment, Reminder, ReminderPolicy
-from sessions.reminders import planning
+from sessions.reminders import catch_up, planning
 from sessions.reminders import tasks as tasks_reminders
 from tests.sessions.conftest import MONDAY
 from tests.sessions.factories import AppointmentFactory, CourseFactory
@@ -211,16 +211,16 @@ def test_plan_upcoming_plans_missing_within_horizon_only(world):
     fresh_screening(world.client)
     near = AppointmentFactory(client=world.client, starts_at=timezone.now() + datetime.timedelta(days=2))
     AppointmentFactory(client=world.client, starts_at=timezone.now() + datetime.timedelta(days=20))
-    assert planning.plan_upcoming() == 1
+    assert catch_up.plan_upcoming() == 1
     assert Reminder.objects.get().appointment_id == near.pk
-    assert planning.plan_upcoming() == 0
+    assert catch_up.plan_upcoming() == 0
 
 
 def test_plan_upcoming_plans_schedule_of_course_never_planned(world):
     fresh_screening(world.client)
     course = CourseFactory(client=world.client, massage_type=world.massage_type, planned_sessions=1)
     AppointmentFactory(course=course, client=world.client, starts_at=at(2027, 3, 1, 8))
-    planning.plan_upcoming()
+    catch_up.plan_upcoming()
     assert kinds() == [(Kind.APPOINTMENT, State.DUE), (Kind.COURSE_BOOKED, State.DUE), (Kind.COURSE_ENDING, State.DUE)]
 
 

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from sessions.models import Reminder, ReminderPolicy
-from sessions.reminders import outbox, planning
+from sessions.reminders import catch_up, outbox, planning, policy
 from tests.factories import ClientFactory
 from tests.sessions.factories import AppointmentFactory, CourseFactory
 from tests.sessions.test_outbox import STARTS, record_screening
@@ -22,9 +22,9 @@ State = Reminder.State
 
 @pytest.fixture(autouse=True)
 def _policy_forgotten():
-    planning.forget_policy()
+    policy.forget_policy()
     yield
-    planning.forget_policy()
+    policy.forget_policy()
 
 
 def appointments(world, count, *, offset=0, course=None, **fields):
@@ -54,7 +54,7 @@ def queries(function, *args, **kwargs):
 
 
 def test_plan_many_statements_do_not_grow_with_the_appointments(world):
-    planning.current_policy()
+    policy.current_policy()
     few = appointments(world, 3)
     many = appointments(world, 30, offset=3)
     created_few, few_queries = queries(planning.plan_many, few)
@@ -65,7 +65,7 @@ def test_plan_many_statements_do_not_grow_with_the_appointments(world):
 
 
 def test_plan_many_with_courses_statements_do_not_grow(world):
-    planning.current_policy()
+    policy.current_policy()
     small = CourseFactory(client=world.client, massage_type=world.massage_type, planned_sessions=3)
     large = CourseFactory(client=ClientFactory(), massage_type=world.massage_type, planned_sessions=30)
     _, few_queries = queries(planning.plan_many, appointments(world, 3, course=small))
@@ -112,7 +112,7 @@ def test_fresh_screening_decided_in_the_insert_by_the_verdicts_rule(world, days_
 
 
 def test_plan_booked_one_appointment_is_one_statement_with_the_policy_cached(world):
-    planning.current_policy()
+    policy.current_policy()
     appointment = appointments(world, 1)[0]
     _, count = queries(planning.plan_booked, appointment)
     assert count == 1
@@ -120,7 +120,7 @@ def test_plan_booked_one_appointment_is_one_statement_with_the_policy_cached(wor
 
 
 def test_plan_booked_a_course_session_is_two_statements(world):
-    planning.current_policy()
+    policy.current_policy()
     course = CourseFactory(client=world.client, massage_type=world.massage_type, planned_sessions=2)
     first = appointments(world, 1, course=course)[0]
     planning.plan_booked(first)
@@ -135,29 +135,29 @@ def test_plan_booked_a_course_session_is_two_statements(world):
 
 
 def test_plan_booked_the_screenings_time_given_needs_no_check(world):
-    planning.current_policy()
+    policy.current_policy()
     appointment = appointments(world, 1)[0]
     planning.plan_booked(appointment, screening_taken_at=timezone.now())
     assert list(Reminder.objects.values_list("kind", flat=True)) == [Kind.APPOINTMENT]
 
 
 def test_current_policy_read_once_then_cached(world):
-    _, first = queries(planning.current_policy)
-    _, second = queries(planning.current_policy)
+    _, first = queries(policy.current_policy)
+    _, second = queries(policy.current_policy)
     assert (first >= 1, second) == (True, 0)
 
 
 def test_current_policy_a_saved_change_is_seen_at_once(world):
-    planning.current_policy()
+    policy.current_policy()
     ReminderPolicy.objects.update_or_create(pk=1, defaults={"appointment_offset_hours": 48})
-    assert planning.current_policy().appointment_offset_hours == 48
+    assert policy.current_policy().appointment_offset_hours == 48
 
 
 def test_current_policy_not_cached_while_a_change_is_uncommitted(world):
     ReminderPolicy.objects.update_or_create(pk=1, defaults={"appointment_offset_hours": 48})
-    planning.current_policy()
+    policy.current_policy()
     # Still in the test's transaction: the change may yet roll back, so the row is read each time.
-    _, count = queries(planning.current_policy)
+    _, count = queries(policy.current_policy)
     assert count == 1
 
 
@@ -177,8 +177,8 @@ def test_plan_upcoming_quiet_creates_nothing_in_a_few_queries(world):
     ]
     planning.plan_course_booked(course, now=now)
     planning.plan_many(few, now=now)
-    planning.current_policy()
-    created, quiet = queries(planning.plan_upcoming, now=now)
+    policy.current_policy()
+    created, quiet = queries(catch_up.plan_upcoming, now=now)
     assert created == 0
     # What is missing (appointments, courses' invitations), courses booked lately without their schedule.
     assert quiet == 3
@@ -193,12 +193,12 @@ def test_plan_upcoming_finds_a_missing_course_ending(world):
     last = AppointmentFactory(
         client=world.client, masseur=world.masseur, course=course, starts_at=near + datetime.timedelta(days=1)
     )
-    assert planning.plan_upcoming() >= 1
+    assert catch_up.plan_upcoming() >= 1
     assert sorted(Reminder.objects.filter(kind=Kind.COURSE_ENDING).values_list("appointment_id", "state")) == [
         (first.pk, State.VOID),
         (last.pk, State.DUE),
     ]
-    assert planning.plan_upcoming() == 0
+    assert catch_up.plan_upcoming() == 0
 
 
 # --- sending ------------------------------------------------------------------------------------

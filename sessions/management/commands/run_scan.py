@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 
 from parlor.history_context import command_context
 from sessions.flags import scan as flag_scan
-from sessions.reminders import outbox, planning
+from sessions.reminders import catch_up, outbox
 
 
 class Command(BaseCommand):
@@ -13,7 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         with command_context(self):
-            planned = planning.plan_upcoming()
+            planned = catch_up.plan_upcoming()
             outcome = outbox.dispatch()
             flagged = flag_scan.flag_scan()
         summary = ", ".join(f"{key}={value}" for key, value in sorted(outcome.items()))
