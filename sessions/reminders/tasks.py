@@ -1,4 +1,4 @@
-"""Celery tasks for reminders: thin wrappers over planning (what to send when) and outbox (sending)."""
+"""Celery tasks for reminders: thin wrappers over catch_up (what was never planned) and outbox (sending)."""
 
 import logging
 from collections.abc import Iterable
