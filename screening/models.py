@@ -192,11 +192,6 @@ def _scan_path(instance, filename: str) -> str:
     return f"clearances/{uuid.uuid4().hex}.{extension}"
 
 
-class ClearanceQuerySet(models.QuerySet):
-    def valid_on(self, day):
-        return self.filter(issued_on__lte=day, valid_until__gte=day)
-
-
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Clearance(models.Model):
     """A doctor's referral (for a massage type) or permission (despite a contraindication)."""
@@ -234,8 +229,6 @@ class Clearance(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
     )
     created_at = models.DateTimeField(_("added at"), auto_now_add=True)
-
-    objects = ClearanceQuerySet.as_manager()
 
     class Meta:
         ordering = ["-valid_until", "-pk"]

@@ -370,11 +370,6 @@ class Cell:
     book_url: str | None = None
     column: "Column | None" = None  # where the cell is: a drag drops an appointment on its masseur or room
 
-    @property
-    def drop_starts(self) -> str:
-        """The local start a drag onto this cell moves to, as the move form takes it."""
-        return timezone.localtime(self.starts_at).strftime("%Y-%m-%dT%H:%M")
-
 
 @dataclass
 class Column:
