@@ -11,13 +11,13 @@ from django.test.utils import CaptureQueriesContext
 from sessions.booking import services
 from sessions.models import Appointment, Course
 from tests.factories import WorkingHoursFactory
+from tests.sessions.test_services_courses import book as book_course
 
 pytestmark = pytest.mark.django_db
 
 UTC = datetime.UTC
 # Monday 2027-03-01 10:00 in Kyiv; "now" is frozen at 2027-02-01.
 TEN = datetime.datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
-DAY = datetime.timedelta(days=1)
 
 
 @pytest.fixture
@@ -37,15 +37,7 @@ def world(world, monkeypatch):
 
 def _course_statements(world, sessions: int) -> list[str]:
     with CaptureQueriesContext(connection) as captured:
-        services.course_book(
-            client=world.client,
-            massage_type=world.massage_type,
-            indication=Course.Indication.BACK_PAIN,
-            planned_sessions=sessions,
-            cadence=Course.Cadence.DAILY,
-            sessions=[(TEN + n * DAY, world.masseur, world.room) for n in range(sessions)],
-            booked_by=world.user,
-        )
+        book_course(world, sessions)
     return [query["sql"] for query in captured.captured_queries]
 
 

@@ -17,7 +17,16 @@ from tests.factories import ClientFactory, MassageTypeFactory, MasseurFactory, R
 from tests.sessions.conftest import MONDAY
 from tests.sessions.factories import AppointmentFactory
 from tests.sessions.test_calendar import book, count_queries, local
-from tests.sessions.test_masseur_support import NOW, TODAY, at, logged_in, make_day, past_appointment, screen
+from tests.sessions.test_masseur_support import (
+    NOW,
+    TODAY,
+    at,
+    logged_in,
+    make_day,
+    more_today,
+    past_appointment,
+    screen,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -146,14 +155,7 @@ def test_my_day_lifts_only_the_blocks_an_override_covers():
 @pytest.mark.parametrize("count", [1, 8])
 def test_my_day_selector_takes_four_queries_whatever_the_count(count, django_assert_num_queries):
     day = make_day()
-    for hour in range(count):
-        AppointmentFactory(
-            client=ClientFactory(),
-            massage_type=day.massage_type,
-            masseur=day.masseur,
-            room=day.room,
-            starts_at=at(0, 13) + datetime.timedelta(hours=hour),
-        )
+    more_today(day, count)
 
     # The appointments (with flags, progress, course start, overrides), screenings, findings, clearances.
     with django_assert_num_queries(4):

@@ -14,7 +14,7 @@ from sessions.flags.services import flag_acknowledge, flags_raise_for
 from sessions.models import Appointment, DayOfCheck, Flag, Hold, Override, SessionLog
 from tests.factories import ClientFactory, UserFactory
 from tests.sessions.factories import AppointmentFactory
-from tests.sessions.test_masseur_support import NOW, TODAY, at, logged_in, make_day, screen
+from tests.sessions.test_masseur_support import NOW, TODAY, at, logged_in, make_day, more_today, screen
 
 pytestmark = pytest.mark.django_db
 
@@ -252,14 +252,7 @@ def test_my_day_view_without_a_masseur_profile_is_forbidden(reception_client):
 @pytest.mark.parametrize("count", [1, 8])
 def test_my_day_view_query_count_does_not_grow(count, django_assert_max_num_queries):
     day = make_day()
-    for hour in range(count):
-        AppointmentFactory(
-            client=ClientFactory(),
-            massage_type=day.massage_type,
-            masseur=day.masseur,
-            room=day.room,
-            starts_at=at(0, 13) + datetime.timedelta(hours=hour),
-        )
+    more_today(day, count)
     web = logged_in(day.user)
 
     # The course positions and starts, the flags and the overrides ride on the appointments query.

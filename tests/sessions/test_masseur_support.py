@@ -91,6 +91,18 @@ def make_day(*, username: str = "olena", second_finding: str | None = "kidney-di
     return Day(masseur, client, massage_type, room, course, appointment, first, second)
 
 
+def more_today(day: Day, count: int) -> None:
+    """`count` more clients with the day's masseur today, hourly from 13:00."""
+    for hour in range(count):
+        AppointmentFactory(
+            client=ClientFactory(),
+            massage_type=day.massage_type,
+            masseur=day.masseur,
+            room=day.room,
+            starts_at=at(0, 13) + datetime.timedelta(hours=hour),
+        )
+
+
 def past_appointment(day: Day, *, days_ago: int, status=Appointment.Status.BOOKED) -> Appointment:
     appointment = AppointmentFactory(
         client=day.client,

@@ -1,19 +1,18 @@
 """Two dispatchers at once, each on its own database connection: every reminder sent once."""
 
 import datetime
-import threading
 import time
 from collections import Counter
 
 import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
-from django.db import connection
 from django.utils import timezone
 
 from sessions.models import Reminder
 from sessions.reminders import outbox, planning
 from tests.factories import ClientFactory
+from tests.races import race
 from tests.sessions.conftest import make_world
 from tests.sessions.factories import AppointmentFactory
 
@@ -47,23 +46,8 @@ def test_two_dispatchers_at_once_send_every_reminder_once(settings):
             key=planning.appointment_key(appointment, Reminder.Kind.APPOINTMENT),
             due_at=timezone.now() - datetime.timedelta(minutes=1),
         )
-    barrier = threading.Barrier(2)
-    outcomes, errors = [], []
-
-    def dispatch():
-        try:
-            barrier.wait(timeout=10)
-            outcomes.append(outbox.dispatch(batch=5))
-        except Exception as exc:  # pragma: no cover - shown by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=dispatch) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes, refusals, crashes = race([lambda: outbox.dispatch(batch=5)] * 2)
+    errors = refusals + crashes
 
     assert errors == []
     sent = Counter(message.extra_headers["X-Parlor-Reminder"] for message in mail.outbox)
