@@ -12,7 +12,8 @@ from django.utils.safestring import mark_safe
 
 
 def _attrs(attrs: dict) -> str:
-    """As django/forms/widgets/attrs.html: False left out, True as a bare name."""
+    """As django/forms/widgets/attrs.html: False left out, True as a bare name, in the dict's order
+    (django.forms.utils.flatatt would move the bare names last, so the markup would differ)."""
     out = []
     for name, value in attrs.items():
         if value is False:
